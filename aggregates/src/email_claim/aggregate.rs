@@ -1,0 +1,100 @@
+//! Commands, events and decisions of the EmailClaim aggregate.
+
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::{Aggregate, DomainEvent};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailClaimCommand {
+    /// Claim the address for `user_id` at `now_ms`. `owner_is_registered` is the service's
+    /// finding about the current owner (if any): a claim whose user never got registered (a
+    /// crash between the two commits) is stale once it is older than [`STALE_CLAIM_AFTER_MS`]
+    /// and may then be taken over; a younger one belongs to a registration still in flight.
+    Claim {
+        user_id: String,
+        owner_is_registered: bool,
+        now_ms: i64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EmailClaimEvent {
+    Claimed { user_id: String, at_ms: i64 },
+}
+
+/// How long an unregistered owner's claim is protected before it counts as abandoned.
+pub const STALE_CLAIM_AFTER_MS: i64 = 60_000;
+
+impl DomainEvent for EmailClaimEvent {
+    fn event_type(&self) -> String {
+        match self {
+            EmailClaimEvent::Claimed { .. } => "Claimed".to_string(),
+        }
+    }
+
+    fn event_version(&self) -> String {
+        "1".to_string()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EmailClaimError {
+    #[error("the e-mail address already belongs to a user")]
+    AlreadyClaimed,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct EmailClaim {
+    owner: Option<String>,
+    claimed_at_ms: i64,
+}
+
+impl EmailClaim {
+    /// The user currently holding the address, if any.
+    pub fn owner(&self) -> Option<&str> {
+        self.owner.as_deref()
+    }
+}
+
+impl Aggregate for EmailClaim {
+    const TYPE: &'static str = "EmailClaim";
+    type Command = EmailClaimCommand;
+    type Event = EmailClaimEvent;
+    type Error = EmailClaimError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        _services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        match command {
+            EmailClaimCommand::Claim {
+                user_id,
+                owner_is_registered,
+                now_ms,
+            } => {
+                let abandoned = now_ms - self.claimed_at_ms >= STALE_CLAIM_AFTER_MS;
+                if self.owner.is_some() && (owner_is_registered || !abandoned) {
+                    return Err(EmailClaimError::AlreadyClaimed);
+                }
+                let event = EmailClaimEvent::Claimed {
+                    user_id,
+                    at_ms: now_ms,
+                };
+                sink.write(event, self).await;
+                Ok(())
+            }
+        }
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        match event {
+            EmailClaimEvent::Claimed { user_id, at_ms } => {
+                self.owner = Some(user_id);
+                self.claimed_at_ms = at_ms;
+            }
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! Clara's pure domain: event-sourced aggregates, their commands, events and typed errors.
+//!
+//! Nothing here performs I/O. Facts from outside (a password hash, whether another aggregate
+//! exists, the current time) are resolved by the service before a command is built, so every
+//! rule can be tested with given/when/then alone.
+
+pub mod email_claim;
+pub mod names;
+pub mod user;
+
+pub use email_claim::{EmailClaim, EmailClaimCommand, EmailClaimError, EmailClaimEvent};
+pub use user::{User, UserCommand, UserError, UserEvent};

@@ -1,0 +1,12 @@
+//! Clara's read models: pure code that folds events from the log into views.
+//!
+//! Views only copy facts out of events (and out of the log record: position and time), so
+//! any of them can be rebuilt from the log alone. Storage lives in the service crate.
+
+mod log;
+mod user_view;
+mod view_set;
+
+pub use log::{LoggedEvent, Recorded};
+pub use user_view::UserView;
+pub use view_set::ViewSet;

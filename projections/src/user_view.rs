@@ -1,0 +1,82 @@
+//! The user object served by the User routes, folded from User events.
+
+use clara_aggregates::UserEvent;
+use serde::{Deserialize, Serialize};
+
+use crate::Recorded;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// Hundredths of a credit.
+    pub credits_minor: i64,
+    pub is_active: bool,
+    pub is_2fa_enabled: bool,
+    pub is_dark_mode: bool,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    /// Log position of the last event folded into this view.
+    pub position: i64,
+}
+
+impl UserView {
+    pub fn apply(&mut self, at: &Recorded, event: &UserEvent) {
+        match event {
+            UserEvent::Registered {
+                email,
+                first_name,
+                last_name,
+                ..
+            } => {
+                *self = UserView {
+                    id: at.aggregate_id.clone(),
+                    email: email.clone(),
+                    first_name: Some(first_name.clone()),
+                    last_name: Some(last_name.clone()),
+                    is_dark_mode: true,
+                    created_at_ms: at.recorded_at_ms,
+                    ..UserView::default()
+                };
+            }
+        }
+        self.updated_at_ms = at.recorded_at_ms;
+        self.position = at.position;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registration_creates_an_inactive_user_with_dark_mode_and_no_credits() {
+        let at = Recorded {
+            position: 7,
+            aggregate_id: "user_1".into(),
+            recorded_at_ms: 1_000,
+        };
+        let mut view = UserView::default();
+        view.apply(
+            &at,
+            &UserEvent::Registered {
+                email: "ada@example.com".into(),
+                first_name: "Ada".into(),
+                last_name: "Lovelace".into(),
+                password_hash: "secret-hash".into(),
+            },
+        );
+        assert_eq!(view.id, "user_1");
+        assert_eq!(view.first_name.as_deref(), Some("Ada"));
+        assert!(!view.is_active && view.is_dark_mode && view.credits_minor == 0);
+        assert_eq!(
+            (view.created_at_ms, view.updated_at_ms, view.position),
+            (1_000, 1_000, 7)
+        );
+        assert!(!serde_json::to_string(&view)
+            .unwrap()
+            .contains("secret-hash"));
+    }
+}

@@ -1,0 +1,3 @@
+//! Account use cases: resolve the outside facts a command needs, then execute it.
+
+pub mod register;

@@ -1,0 +1,60 @@
+//! Registration: hash the password, claim the e-mail race-free, then create the user.
+
+use clara_aggregates::names::normalise_email;
+use clara_aggregates::{EmailClaimCommand, UserCommand};
+use clara_projections::UserView;
+
+use crate::commands::{retry_on_conflict, Meta};
+use crate::error::ApiError;
+use crate::ids::new_id;
+use crate::state::AppState;
+use crate::storage::views;
+
+pub struct NewUser {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub password: String,
+}
+
+/// Registers a user and returns the view the caller will see. Of two concurrent registrations
+/// of one address, exactly one claims it; the other is refused with `AlreadyExists`.
+pub async fn register(state: &AppState, input: NewUser, meta: &Meta) -> Result<UserView, ApiError> {
+    let password_hash = state.passwords.hash(input.password).await?;
+    let email = normalise_email(&input.email);
+    let user_id = new_id("user");
+    retry_on_conflict(|| claim_email(state, &email, &user_id, meta)).await?;
+    let command = UserCommand::Register {
+        email,
+        first_name: input.first_name,
+        last_name: input.last_name,
+        password_hash,
+    };
+    state.users.execute(&user_id, command, meta).await?;
+    views::user(&state.db, &user_id).await?.ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!(
+            "view of {user_id} missing after registration"
+        ))
+    })
+}
+
+/// Claims `email` for `user_id`. A claim left by a registration that crashed before creating
+/// its user is stale, and is taken over.
+async fn claim_email(
+    state: &AppState,
+    email: &str,
+    user_id: &str,
+    meta: &Meta,
+) -> Result<(), ApiError> {
+    let claim = state.claims.load(email).await?;
+    let owner_is_registered = match claim.owner() {
+        Some(owner) => state.users.load(owner).await?.is_registered(),
+        None => false,
+    };
+    let command = EmailClaimCommand::Claim {
+        user_id: user_id.to_string(),
+        owner_is_registered,
+        now_ms: crate::clock::now_ms(),
+    };
+    state.claims.execute_once(email, command, meta).await
+}

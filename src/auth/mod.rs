@@ -1,0 +1,4 @@
+//! Authentication: password hashing and the credentials of the contract's §2.
+
+pub mod credential;
+pub mod password;

@@ -1,0 +1,67 @@
+//! The `clara` command line: serve (default), migrate, replay, bench.
+
+mod replay;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, SECRET_VARIABLES};
+use crate::server::{open_database, serve};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "clara",
+    version,
+    about = "Clara: an event-sourced account-and-credits service (auth, users, API keys, credits).",
+    long_about = "Clara: an event-sourced account-and-credits service (auth, users, API keys, credits).\n\n\
+        Every accepted change is an event in one log; views are rebuilt from it. With no \
+        subcommand, `clara` serves HTTP on HOST:PORT using DATABASE_URL (a local SQLite file by default).",
+    after_help = SECRET_VARIABLES
+)]
+pub struct Cli {
+    #[command(flatten)]
+    config: Config,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the HTTP service (the default): applies migrations, catches the views up with the
+    /// event log, then serves until SIGTERM or Ctrl-C.
+    Serve,
+    /// Apply the embedded database migrations and exit.
+    Migrate,
+    /// Drop every view and rebuild it from the event log, showing progress, then print how
+    /// many events and view rows were processed. Readers see the old views until it finishes.
+    Replay,
+}
+
+pub async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    crate::telemetry::init(cli.config.log_format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&cli.config).await,
+        Command::Migrate => {
+            open_database(&cli.config).await?;
+            println!(
+                "Migrations applied to {}.",
+                redact(&cli.config.database_url)
+            );
+            Ok(())
+        }
+        Command::Replay => replay::run(&cli.config).await,
+    }
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}

@@ -1,0 +1,142 @@
+//! Executing commands: load the aggregate from the log, let it decide, commit its events,
+//! retry a lost optimistic-concurrency race a bounded number of times, then bring the views
+//! up to date so the caller reads its own write.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::{Aggregate, AggregateError, CqrsFramework, EventStore};
+
+use crate::error::ApiError;
+use crate::storage::{AnyEventRepository, Db, Projector};
+
+/// How many times a command that lost a concurrency race is tried in all before 409.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// Who asked for a change and through which request: stored as event metadata, never as
+/// event fields.
+#[derive(Debug, Clone, Default)]
+pub struct Meta {
+    pub request_id: Option<String>,
+    pub actor: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl Meta {
+    fn to_map(&self) -> HashMap<String, String> {
+        [
+            ("request_id", &self.request_id),
+            ("actor", &self.actor),
+            ("ip", &self.ip),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.clone().map(|v| (k.to_string(), v)))
+        .collect()
+    }
+}
+
+type Store<A> = PersistedEventStore<AnyEventRepository, A>;
+
+/// Commands of one aggregate type. Cheap to clone.
+pub struct CommandBus<A: Aggregate> {
+    inner: Arc<Inner<A>>,
+}
+
+struct Inner<A: Aggregate> {
+    cqrs: CqrsFramework<A, Store<A>>,
+    store: Store<A>,
+    projector: Arc<Projector>,
+}
+
+impl<A: Aggregate> Clone for CommandBus<A> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<A> CommandBus<A>
+where
+    A: Aggregate<Services = ()>,
+    A::Command: Clone,
+    A::Error: Into<ApiError>,
+{
+    pub fn new(db: &Db, projector: Arc<Projector>) -> Self {
+        // The plain event store: cqrs-es 0.5's snapshot and aggregate stores re-apply events
+        // that `handle` already applied.
+        let cqrs = CqrsFramework::new(
+            Store::<A>::new_event_store(AnyEventRepository::new(db)),
+            vec![],
+            (),
+        );
+        let store = Store::<A>::new_event_store(AnyEventRepository::new(db));
+        Self {
+            inner: Arc::new(Inner {
+                cqrs,
+                store,
+                projector,
+            }),
+        }
+    }
+
+    /// The aggregate's current state, rebuilt from its events.
+    pub async fn load(&self, id: &str) -> Result<A, ApiError> {
+        let mut context = self
+            .inner
+            .store
+            .load_aggregate(id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(std::mem::take(&mut context.aggregate))
+    }
+
+    /// One attempt, without retry or projection: for flows that retry a larger unit.
+    pub async fn execute_once(
+        &self,
+        id: &str,
+        command: A::Command,
+        meta: &Meta,
+    ) -> Result<(), ApiError> {
+        self.inner
+            .cqrs
+            .execute_with_metadata(id, command, meta.to_map())
+            .await
+            .map_err(|e: AggregateError<A::Error>| ApiError::from(e))
+    }
+
+    /// Executes `command`, retrying lost races, then folds the new events into the views.
+    pub async fn execute(
+        &self,
+        id: &str,
+        command: A::Command,
+        meta: &Meta,
+    ) -> Result<(), ApiError> {
+        retry_on_conflict(|| self.execute_once(id, command.clone(), meta)).await?;
+        self.inner.projector.catch_up().await?;
+        Ok(())
+    }
+}
+
+/// Runs `attempt` until it does not end in a concurrency conflict, at most [`MAX_ATTEMPTS`]
+/// times, with a short growing, jittered pause between tries.
+pub async fn retry_on_conflict<T, F, Fut>(mut attempt: F) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match attempt().await {
+            Err(ApiError::Conflict) if tries < MAX_ATTEMPTS => {
+                let jitter = rand::random::<u64>() % 5;
+                tokio::time::sleep(Duration::from_millis(u64::from(tries) * 2 + jitter)).await;
+            }
+            other => return other,
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The service's one error type: every failure a request can meet, each naming its entry in
+//! the contract's error catalogue. Domain errors are mapped to it here and nowhere else.
+
+use clara_aggregates::{EmailClaimError, UserError};
+use cqrs_es::AggregateError;
+
+/// Things a 404 can be about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    User,
+    Transaction,
+    Task,
+    ApiKey,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("request body is empty")]
+    EmptyBody,
+    #[error("request parameters have an invalid schema")]
+    InvalidSchema,
+    #[error("the identifier already exists")]
+    AlreadyExists,
+    #[error("missing, invalid or expired credential")]
+    Unauthorized,
+    #[error("caller may not access this resource")]
+    Forbidden,
+    #[error("{0:?} not found")]
+    NotFound(Resource),
+    #[error("unknown route")]
+    RouteNotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("concurrent modification lost the race after retries")]
+    Conflict,
+    #[error("request too large")]
+    TooLarge,
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<UserError> for ApiError {
+    fn from(error: UserError) -> Self {
+        match error {
+            UserError::AlreadyRegistered => ApiError::AlreadyExists,
+        }
+    }
+}
+
+impl From<EmailClaimError> for ApiError {
+    fn from(error: EmailClaimError) -> Self {
+        match error {
+            EmailClaimError::AlreadyClaimed => ApiError::AlreadyExists,
+        }
+    }
+}
+
+impl<E> From<AggregateError<E>> for ApiError
+where
+    E: std::error::Error + Into<ApiError>,
+{
+    fn from(error: AggregateError<E>) -> Self {
+        match error {
+            AggregateError::UserError(domain) => domain.into(),
+            AggregateError::AggregateConflict => ApiError::Conflict,
+            AggregateError::DatabaseConnectionError(e) => ApiError::Unavailable(e.to_string()),
+            AggregateError::DeserializationError(e) | AggregateError::UnexpectedError(e) => {
+                ApiError::Internal(anyhow::anyhow!(e))
+            }
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                ApiError::Unavailable(error.to_string())
+            }
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}

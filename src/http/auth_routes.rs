@@ -1,0 +1,54 @@
+//! Auth routes: Register.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::body::{parse, RawBody, Validate};
+use super::context::Caller;
+use super::validate::{is_email, is_name, is_password};
+use super::{render, success};
+use crate::accounts::register::{register as register_user, NewUser};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterBody {
+    first_name: String,
+    last_name: String,
+    email: String,
+    password: String,
+}
+
+impl Validate for RegisterBody {
+    fn is_valid(&self) -> bool {
+        is_name(&self.first_name)
+            && is_name(&self.last_name)
+            && is_email(&self.email)
+            && is_password(&self.password)
+    }
+}
+
+/// `POST /auth/register` with the public key: 201 with the new, inactive user.
+pub async fn register(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    caller.require_public()?;
+    let body: RegisterBody = parse(&body)?;
+    let input = NewUser {
+        email: body.email,
+        first_name: body.first_name,
+        last_name: body.last_name,
+        password: body.password,
+    };
+    let view = register_user(&state, input, &caller.meta).await?;
+    Ok(success(
+        StatusCode::CREATED,
+        "User registered successfully.",
+        render::user(&view),
+    ))
+}

@@ -1,0 +1,21 @@
+//! Clara: an event-sourced account-and-credits service. Commands are decided by aggregates
+//! (`clara-aggregates`), every accepted change is an event in one log, and the projector folds
+//! the log into the views (`clara-projections`) that serve the GET routes.
+
+pub mod accounts;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod secrets;
+pub mod server;
+pub mod state;
+pub mod storage;
+pub mod telemetry;
+
+pub use http::router;
+pub use state::AppState;

@@ -1,0 +1,125 @@
+//! The service's secrets: from the environment, or — for a local SQLite database only —
+//! generated once and kept in a file beside it, so `cargo run` works with no setup.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Secrets {
+    pub public_api_key: String,
+    pub private_api_key: String,
+    pub jwt_secret: String,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets { .. }")
+    }
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Secrets {
+    /// Fresh random secrets (used for development files and by tests).
+    pub fn generate() -> Self {
+        Self {
+            public_api_key: format!("pub_{}", random_hex(24)),
+            private_api_key: format!("prv_{}", random_hex(24)),
+            jwt_secret: random_hex(32),
+        }
+    }
+
+    /// Reads the secrets from the environment. Any that is unset comes from the key file
+    /// beside a SQLite database (created on first use and announced once on stderr); with
+    /// PostgreSQL every secret must be set.
+    pub fn resolve(database_url: &str) -> anyhow::Result<Self> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let from_env = (
+            var("PUBLIC_API_KEY"),
+            var("PRIVATE_API_KEY"),
+            var("JWT_SECRET"),
+        );
+        if let (Some(public_api_key), Some(private_api_key), Some(jwt_secret)) = from_env.clone() {
+            return Ok(Self {
+                public_api_key,
+                private_api_key,
+                jwt_secret,
+            });
+        }
+        let file = key_file(database_url).context(
+            "PUBLIC_API_KEY, PRIVATE_API_KEY and JWT_SECRET must be set when DATABASE_URL is not a SQLite file",
+        )?;
+        let stored = load_or_create(&file)?;
+        Ok(Self {
+            public_api_key: from_env.0.unwrap_or(stored.public_api_key),
+            private_api_key: from_env.1.unwrap_or(stored.private_api_key),
+            jwt_secret: from_env.2.unwrap_or(stored.jwt_secret),
+        })
+    }
+}
+
+/// `<database file>.keys` for a `sqlite://PATH` URL; `None` for PostgreSQL or in-memory SQLite.
+fn key_file(database_url: &str) -> Option<PathBuf> {
+    let path = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next()?;
+    (!path.is_empty() && !path.contains(":memory:")).then(|| PathBuf::from(format!("{path}.keys")))
+}
+
+fn load_or_create(file: &Path) -> anyhow::Result<Secrets> {
+    if let Ok(text) = std::fs::read_to_string(file) {
+        return serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is not a valid key file; delete it to generate new keys",
+                file.display()
+            )
+        });
+    }
+    let secrets = Secrets::generate();
+    write_private(file, &serde_json::to_string_pretty(&secrets)?)
+        .with_context(|| format!("cannot write the development key file {}", file.display()))?;
+    eprintln!(
+        "Generated development keys, kept in {} (set them in the environment for production):\n  PUBLIC_API_KEY={}\n  PRIVATE_API_KEY={}",
+        file.display(),
+        secrets.public_api_key,
+        secrets.private_api_key
+    );
+    Ok(secrets)
+}
+
+fn write_private(file: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(file)?.write_all(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_file;
+    use std::path::PathBuf;
+
+    #[test]
+    fn the_key_file_sits_beside_a_sqlite_file_only() {
+        assert_eq!(
+            key_file("sqlite://data/clara.db"),
+            Some(PathBuf::from("data/clara.db.keys"))
+        );
+        assert_eq!(
+            key_file("sqlite://clara.db?mode=rwc"),
+            Some(PathBuf::from("clara.db.keys"))
+        );
+        assert_eq!(key_file("sqlite::memory:"), None);
+        assert_eq!(key_file("postgres://localhost/clara"), None);
+    }
+}

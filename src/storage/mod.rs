@@ -1,0 +1,11 @@
+//! Storage: one seam over SQLite and PostgreSQL for the event log, the views and the projector.
+
+mod db;
+mod event_repo;
+pub mod log;
+pub mod projector;
+pub mod views;
+
+pub use db::Db;
+pub use event_repo::AnyEventRepository;
+pub use projector::Projector;

@@ -1,0 +1,157 @@
+//! The `clara` binary: help, migrate, replay, and serve with JSON logs and graceful shutdown.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use axum::http::StatusCode;
+
+use crate::support::{Backend, TestApp};
+
+const CLARA: &str = env!("CARGO_BIN_EXE_clara");
+
+crate::on_both_backends!(
+    replay_rebuilds_the_views_and_reports_counts,
+    serve_answers_logs_json_and_stops_on_sigterm
+);
+
+fn clara(database_url: &str) -> Command {
+    let mut command = Command::new(CLARA);
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", database_url);
+    command
+}
+
+#[test]
+fn help_explains_every_command() {
+    let output = Command::new(CLARA).arg("--help").output().unwrap();
+    let help = String::from_utf8(output.stdout).unwrap();
+    for word in [
+        "serve",
+        "migrate",
+        "replay",
+        "DATABASE_URL",
+        "PUBLIC_API_KEY",
+        "JWT_SECRET",
+        "LOG_FORMAT",
+    ] {
+        assert!(help.contains(word), "--help lacks {word}:\n{help}");
+    }
+    let replay = Command::new(CLARA)
+        .args(["replay", "--help"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8(replay.stdout)
+        .unwrap()
+        .contains("rebuild"));
+}
+
+#[test]
+fn migrate_creates_a_sqlite_database_from_nothing() {
+    let dir = std::env::temp_dir().join(format!("clara-cli-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("fresh.db");
+    let output = clara(&format!("sqlite://{}", file.display()))
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(file.exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+async fn replay_rebuilds_the_views_and_reports_counts(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    app.register("ada@example.com").await;
+    app.register("grace@example.com").await;
+    let output = clara(&app.database_url).arg("replay").output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("Replayed 4 events into 2 view rows"),
+        "{stdout}"
+    );
+}
+
+async fn serve_answers_logs_json_and_stops_on_sigterm(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let mut child = clara(&app.database_url)
+        .env("PORT", port.to_string())
+        .env("LOG_FORMAT", "json")
+        .env("PUBLIC_API_KEY", app.public_key())
+        .env("PRIVATE_API_KEY", app.private_key())
+        .env("JWT_SECRET", "a test secret that is long enough")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut healthy = false;
+    for _ in 0..100 {
+        if let Ok(reply) = client.get(format!("{base}/health")).send().await {
+            healthy = reply.status() == StatusCode::OK;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(healthy, "the server answered /health");
+    let password = "a secret password";
+    let body = serde_json::json!({"first_name": "a", "last_name": "b", "email": "c@example.com", "password": password});
+    let reply = client
+        .post(format!("{base}/api/v1/auth/register"))
+        .header("authorization", app.public_key())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::CREATED);
+    let request_id = reply.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+
+    unsafe { libc_kill(child.id() as i32, 15) };
+    let mut exited = None;
+    for _ in 0..100 {
+        if let Some(status) = child.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let status = exited.expect("clara stops after SIGTERM");
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let logs =
+        String::from_utf8(output.stdout).unwrap() + &String::from_utf8(output.stderr).unwrap();
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l.to_string().contains(&request_id)),
+        "a log line carries the request id"
+    );
+    for secret in [password.to_string(), app.public_key(), app.private_key()] {
+        assert!(!logs.contains(&secret), "a secret leaked into the logs");
+    }
+}
+
+extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, signal: i32) -> i32;
+}

@@ -1,0 +1,169 @@
+//! The projector: views carry their log position, catch up after a lost update or a restart,
+//! rebuild identically, and never skip an event that commits late.
+
+use std::time::Duration;
+
+use axum::http::{Method, StatusCode};
+use clara::commands::Meta;
+use clara_aggregates::UserCommand;
+use futures::future::join_all;
+
+use crate::support::{Backend, TestApp};
+
+crate::on_both_backends!(
+    a_lost_view_update_is_caught_up_by_the_projector_and_at_restart,
+    views_and_checkpoint_carry_the_log_position,
+    a_rebuild_reproduces_the_live_views_exactly,
+    concurrent_writes_while_projecting_lose_nothing,
+    positions_become_visible_in_commit_order,
+);
+
+/// Commits a registration without the in-request view update, as a crash right after the
+/// commit would leave it.
+async fn commit_without_projection(app: &TestApp, id: &str, email: &str) {
+    let command = UserCommand::Register {
+        email: email.into(),
+        first_name: "grace".into(),
+        last_name: "hopper".into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".into(),
+    };
+    app.state
+        .users
+        .execute_once(id, command, &Meta::default())
+        .await
+        .unwrap();
+}
+
+async fn max_position(app: &TestApp) -> i64 {
+    clara::with_pool!(app.db(), pool => sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM events").fetch_one(pool).await.unwrap())
+}
+
+async fn view_rows(app: &TestApp) -> Vec<(String, i64, String)> {
+    clara::with_pool!(app.db(), pool => sqlx::query_as("SELECT id, position, data FROM user_views ORDER BY id").fetch_all(pool).await.unwrap())
+}
+
+async fn a_lost_view_update_is_caught_up_by_the_projector_and_at_restart(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let path = |id: &str| format!("/api/v1/users/{id}");
+    let first = format!("user_{}", "1".repeat(32));
+    commit_without_projection(&app, &first, "grace@example.com").await;
+    let lost = app
+        .send(Method::GET, &path(&first), Some(&app.private_key()), None)
+        .await;
+    assert_eq!(
+        lost.status,
+        StatusCode::NOT_FOUND,
+        "the view update was skipped"
+    );
+
+    let report = app.state.projector.catch_up().await.unwrap();
+    assert_eq!(report.events, 1);
+    let caught_up = app
+        .send(Method::GET, &path(&first), Some(&app.private_key()), None)
+        .await;
+    assert_eq!(caught_up.status, StatusCode::OK);
+    assert_eq!(caught_up.json["data"]["first_name"], "Grace");
+
+    let second = format!("user_{}", "2".repeat(32));
+    commit_without_projection(&app, &second, "hopper@example.com").await;
+    let restarted = TestApp::open(&app.database_url).await;
+    let reply = restarted
+        .send(Method::GET, &path(&second), Some(&app.private_key()), None)
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "a new process catches up at start-up"
+    );
+    assert_eq!(
+        restarted.state.projector.position().await.unwrap(),
+        max_position(&app).await
+    );
+}
+
+async fn views_and_checkpoint_carry_the_log_position(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    for n in 0..3 {
+        app.register(&format!("u{n}@example.com")).await;
+    }
+    let top = max_position(&app).await;
+    assert_eq!(app.state.projector.position().await.unwrap(), top);
+    let rows = view_rows(&app).await;
+    assert_eq!(rows.len(), 3);
+    for (id, position, _) in &rows {
+        let own: i64 = clara::with_pool!(app.db(), pool => {
+            let sql = app.db().sql("SELECT MAX(position) FROM events WHERE aggregate_id = ?");
+            sqlx::query_scalar(&sql).bind(id).fetch_one(pool).await.unwrap()
+        });
+        assert_eq!(*position, own, "a view reflects the last event of its user");
+    }
+}
+
+async fn a_rebuild_reproduces_the_live_views_exactly(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    for n in 0..3 {
+        app.register(&format!("u{n}@example.com")).await;
+    }
+    let live = view_rows(&app).await;
+    clara::with_pool!(app.db(), pool => {
+        sqlx::query("DELETE FROM user_views WHERE id = (SELECT MIN(id) FROM user_views)").execute(pool).await.unwrap();
+        sqlx::query("UPDATE user_views SET data = '{}'").execute(pool).await.unwrap();
+    });
+    let report = app.state.projector.rebuild(&|_| {}).await.unwrap();
+    assert_eq!(report.events as i64, app.count_events(None).await);
+    assert_eq!(view_rows(&app).await, live);
+}
+
+async fn concurrent_writes_while_projecting_lose_nothing(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let projector = app.state.projector.clone();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let spinner = {
+        let done = done.clone();
+        tokio::spawn(async move {
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                projector.catch_up().await.unwrap();
+            }
+        })
+    };
+    let writers = (0..16).map(|n| {
+        let client = app.client.clone();
+        tokio::spawn(async move { client.register(&format!("w{n}@example.com")).await.status })
+    });
+    for status in join_all(writers).await {
+        assert_eq!(status.unwrap(), StatusCode::CREATED);
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    spinner.await.unwrap();
+    app.state.projector.catch_up().await.unwrap();
+    assert_eq!(view_rows(&app).await.len(), 16);
+    assert_eq!(
+        app.state.projector.position().await.unwrap(),
+        max_position(&app).await
+    );
+}
+
+async fn positions_become_visible_in_commit_order(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let insert = "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
+                  VALUES ('Probe', ?, 1, 'Probed', '1', '{}', '{}')";
+    let insert = app.db().sql(insert);
+    let position_of = app
+        .db()
+        .sql("SELECT position FROM events WHERE aggregate_id = ?");
+    clara::with_pool!(app.db(), pool => {
+        let mut first = pool.begin().await.unwrap();
+        sqlx::query(&insert).bind("first").execute(&mut *first).await.unwrap();
+        let second = {
+            let (pool, insert) = (pool.clone(), insert.clone());
+            tokio::spawn(async move { sqlx::query(&insert).bind("second").execute(&pool).await.unwrap() })
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!second.is_finished(), "a later append waits for the earlier one to commit");
+        first.commit().await.unwrap();
+        second.await.unwrap();
+        let a: i64 = sqlx::query_scalar(&position_of).bind("first").fetch_one(pool).await.unwrap();
+        let b: i64 = sqlx::query_scalar(&position_of).bind("second").fetch_one(pool).await.unwrap();
+        assert!(a < b, "first committed first, so it holds the lower position ({a} vs {b})");
+    });
+}

@@ -1,0 +1,223 @@
+//! The test harness: a fresh database per test, the router driven in-process, and a macro
+//! that runs each test case on both backends.
+
+use std::path::PathBuf;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use clara::auth::password::Passwords;
+use clara::secrets::Secrets;
+use clara::storage::Db;
+use clara::AppState;
+use serde_json::Value;
+use tower::ServiceExt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates `sqlite::NAME` and `postgres::NAME` tests from `async fn NAME(Backend)` cases.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::$case($crate::support::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::$case($crate::support::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+/// The server PostgreSQL test databases are created on.
+fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub struct TestApp {
+    pub state: AppState,
+    pub client: Client,
+    pub database_url: String,
+    sqlite_dir: Option<PathBuf>,
+}
+
+/// Sends requests to the router; cheap to clone into spawned tasks.
+#[derive(Clone)]
+pub struct Client {
+    pub router: Router,
+    pub public_key: String,
+    pub private_key: String,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+impl TestApp {
+    /// A service on a brand-new, migrated database.
+    pub async fn new(backend: Backend) -> Self {
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        let (database_url, sqlite_dir) = match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("clara-test-{suffix}"));
+                std::fs::create_dir_all(&dir).unwrap();
+                (
+                    format!("sqlite://{}", dir.join("clara.db").display()),
+                    Some(dir),
+                )
+            }
+            Backend::Postgres => {
+                let admin = postgres_admin_url();
+                let pool = sqlx::PgPool::connect(&admin)
+                    .await
+                    .expect("PostgreSQL must be running for the tests (see README)");
+                let name = format!("clara_test_{suffix}");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+                let base = admin.rsplit_once('/').unwrap().0;
+                (format!("{base}/{name}"), None)
+            }
+        };
+        let mut app = Self::open(&database_url).await;
+        app.sqlite_dir = sqlite_dir;
+        app
+    }
+
+    /// Another service instance on an existing database, as after a restart.
+    pub async fn open(database_url: &str) -> Self {
+        let db = Db::connect(database_url).await.unwrap();
+        db.migrate().await.unwrap();
+        let state = AppState::new(db, test_secrets(), Passwords::production());
+        state.projector.catch_up().await.unwrap();
+        Self {
+            client: Client {
+                router: clara::router(state.clone()),
+                public_key: state.secrets.public_api_key.clone(),
+                private_key: state.secrets.private_api_key.clone(),
+            },
+            state,
+            database_url: database_url.to_string(),
+            sqlite_dir: None,
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// Number of rows in the event log, optionally of one event type.
+    pub async fn count_events(&self, event_type: Option<&str>) -> i64 {
+        let sql = self
+            .db()
+            .sql("SELECT COUNT(*) FROM events WHERE event_type = COALESCE(?, event_type)");
+        clara::with_pool!(self.db(), pool => sqlx::query_scalar(&sql).bind(event_type).fetch_one(pool).await.unwrap())
+    }
+}
+
+impl Client {
+    pub fn public_key(&self) -> String {
+        self.public_key.clone()
+    }
+
+    pub fn private_key(&self) -> String {
+        self.private_key.clone()
+    }
+
+    /// Sends a request; `body` is sent verbatim.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        auth: Option<&str>,
+        body: Option<&str>,
+    ) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(auth) = auth {
+            request = request.header(header::AUTHORIZATION, auth);
+        }
+        if body.is_some() {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+        }
+        let request = request
+            .body(Body::from(body.unwrap_or_default().to_string()))
+            .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
+
+    /// Registers a user with the public key and returns the reply.
+    pub async fn register(&self, email: &str) -> Reply {
+        let body = serde_json::json!({
+            "first_name": "ada", "last_name": "lovelace", "email": email, "password": "correct horse battery"
+        });
+        self.send(
+            Method::POST,
+            "/api/v1/auth/register",
+            Some(&self.public_key()),
+            Some(&body.to_string()),
+        )
+        .await
+    }
+}
+
+fn test_secrets() -> Secrets {
+    // Fixed per process so an `open` after `new` sees the same keys.
+    static SECRETS: std::sync::OnceLock<Secrets> = std::sync::OnceLock::new();
+    SECRETS.get_or_init(Secrets::generate).clone()
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.sqlite_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Asserts the contract's error envelope.
+pub fn assert_error(reply: &Reply, status: StatusCode, message: &str) {
+    assert_eq!(reply.status, status, "body: {}", reply.text);
+    assert_eq!(reply.json["status"], "error", "body: {}", reply.text);
+    assert_eq!(reply.json["message"], message, "body: {}", reply.text);
+    assert_eq!(reply.json["data"], Value::Null, "body: {}", reply.text);
+}

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod bench;
 pub mod cli;
 pub mod clock;
 pub mod commands;

@@ -35,6 +35,9 @@ enum Command {
     /// Drop every view and rebuild it from the event log, showing progress, then print how
     /// many events and view rows were processed. Readers see the old views until it finishes.
     Replay,
+    /// Measure throughput of the whole stack against plain baselines in the same run (on a
+    /// temporary SQLite file, and on PostgreSQL with --postgres-url), printing figures and ratios.
+    Bench(crate::bench::BenchArgs),
 }
 
 pub async fn run() -> anyhow::Result<()> {
@@ -51,6 +54,7 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Replay => replay::run(&cli.config).await,
+        Command::Bench(args) => crate::bench::run(&args).await,
     }
 }
 

@@ -1,0 +1,120 @@
+//! `clara bench`: throughput of the whole stack against plain baselines measured in the same
+//! run, on a throw-away SQLite file and, when given, a throw-away PostgreSQL database.
+
+mod load;
+mod reads;
+mod writes;
+
+use argon2::Params;
+
+use crate::auth::password::Passwords;
+use crate::secrets::Secrets;
+use crate::state::AppState;
+use crate::storage::Db;
+use crate::with_pool;
+
+/// What to measure and how hard.
+#[derive(clap::Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// Operations per measurement.
+    #[arg(long, default_value_t = 2000)]
+    pub requests: usize,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// Also bench PostgreSQL: a server URL on which a temporary database is created and dropped.
+    #[arg(long, env = "BENCH_POSTGRES_URL")]
+    pub postgres_url: Option<String>,
+}
+
+/// One line of the report.
+pub struct Figure {
+    pub backend: &'static str,
+    pub measure: &'static str,
+    pub clara: f64,
+    pub baseline: f64,
+    pub target: f64,
+}
+
+pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    let mut figures = Vec::new();
+    let dir = std::env::temp_dir().join(format!("clara-bench-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir)?;
+    let sqlite_url = format!("sqlite://{}", dir.join("bench.db").display());
+    let result = bench_backend("sqlite", &sqlite_url, args, &mut figures).await;
+    std::fs::remove_dir_all(&dir).ok();
+    result?;
+    if let Some(server) = &args.postgres_url {
+        let name = format!("clara_bench_{}", uuid::Uuid::new_v4().simple());
+        let admin = sqlx::PgPool::connect(server).await?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await?;
+        let url = format!(
+            "{}/{name}",
+            server
+                .rsplit_once('/')
+                .map_or(server.as_str(), |(base, _)| base)
+        );
+        let result = bench_backend("postgres", &url, args, &mut figures).await;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&admin)
+            .await?;
+        result?;
+    } else {
+        println!("(PostgreSQL skipped: pass --postgres-url or set BENCH_POSTGRES_URL)");
+    }
+    print_report(args, &figures);
+    Ok(())
+}
+
+async fn bench_backend(
+    backend: &'static str,
+    url: &str,
+    args: &BenchArgs,
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<()> {
+    let db = Db::connect(url).await?;
+    db.migrate().await?;
+    // Hashing is excluded from both sides: the cheapest argon2id parameters.
+    let cheap = Params::new(8, 1, 1, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let state = AppState::new(
+        db.clone(),
+        Secrets::generate(),
+        Passwords::with_params(cheap),
+    );
+    figures.push(writes::measure(backend, &state, args).await?);
+    truncate_log(&db).await?;
+    figures.push(reads::measure(backend, &state, args).await?);
+    db.close().await;
+    Ok(())
+}
+
+/// Empties the log and views between measurements so each starts from the same place.
+async fn truncate_log(db: &Db) -> anyhow::Result<()> {
+    with_pool!(db, pool => {
+        for statement in ["DELETE FROM events", "DELETE FROM user_views", "UPDATE projector_checkpoints SET position = 0"] {
+            sqlx::query(statement).execute(pool).await?;
+        }
+    });
+    Ok(())
+}
+
+fn print_report(args: &BenchArgs, figures: &[Figure]) {
+    println!(
+        "\n{} operations per measurement, {} in flight",
+        args.requests, args.concurrency
+    );
+    println!(
+        "{:<9} {:<28} {:>10} {:>10} {:>7} {:>7}",
+        "backend", "measure (per second)", "clara", "baseline", "ratio", "target"
+    );
+    for f in figures {
+        let ratio = f.clara / f.baseline;
+        let verdict = if ratio >= f.target { "ok" } else { "BELOW" };
+        println!(
+            "{:<9} {:<28} {:>10.0} {:>10.0} {:>7.2} {:>5.2} {verdict}",
+            f.backend, f.measure, f.clara, f.baseline, ratio, f.target
+        );
+    }
+}

@@ -1,0 +1,83 @@
+//! Write throughput: Register through HTTP, aggregates, event store and projector, against
+//! inserting the same event rows with plain sqlx (two commits per registration, like Clara).
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use super::load::drive;
+use super::{BenchArgs, Figure};
+use crate::state::AppState;
+use crate::storage::Db;
+use crate::with_pool;
+
+pub async fn measure(
+    backend: &'static str,
+    state: &AppState,
+    args: &BenchArgs,
+) -> anyhow::Result<Figure> {
+    let (base, server) = super::reads::serve(crate::router(state.clone())).await?;
+    let client = reqwest::Client::new();
+    let key = state.secrets.public_api_key.clone();
+    let clara = drive(format!("{backend}: register via HTTP"), args.requests, args.concurrency, move |i| {
+        let (client, base, key) = (client.clone(), base.clone(), key.clone());
+        async move {
+            let body = json!({"first_name": "bench", "last_name": "user", "email": format!("bench{i}@example.com"), "password": "benchmark password"});
+            let reply = client.post(format!("{base}/api/v1/auth/register")).header("authorization", key).json(&body).send().await?;
+            anyhow::ensure!(reply.status() == StatusCode::CREATED, "register answered {}", reply.status());
+            Ok(())
+        }
+    })
+    .await?;
+    server.abort();
+
+    let db = state.db.clone();
+    let baseline = drive(
+        format!("{backend}: same rows, plain sqlx"),
+        args.requests,
+        args.concurrency,
+        move |i| {
+            let db = db.clone();
+            async move { insert_rows(&db, i).await }
+        },
+    )
+    .await?;
+    Ok(Figure {
+        backend,
+        measure: "register (HTTP to projector)",
+        clara,
+        baseline,
+        target: 0.5,
+    })
+}
+
+/// The two events a registration writes, each in its own transaction.
+async fn insert_rows(db: &Db, i: usize) -> anyhow::Result<()> {
+    let email = format!("baseline{i}@example.com");
+    let user = format!("user_baseline{i:027}");
+    let rows = [
+        (
+            "EmailClaim",
+            email.clone(),
+            "Claimed",
+            json!({"Claimed": {"user_id": user, "at_ms": 0}}),
+        ),
+        (
+            "User",
+            user.clone(),
+            "Registered",
+            json!({"Registered": {"email": email, "first_name": "Bench", "last_name": "User", "password_hash": "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA"}}),
+        ),
+    ];
+    let sql = db.sql(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) VALUES (?, ?, 1, ?, '1', ?, ?)",
+    );
+    for (kind, id, event, payload) in rows {
+        let metadata = json!({"request_id": "bench", "actor": "public_key"});
+        with_pool!(db, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(&sql).bind(kind).bind(&id).bind(event).bind(&payload).bind(&metadata).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+    }
+    Ok(())
+}

@@ -65,7 +65,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
 
 fn db_kind(db: &Db) -> &'static str {
     match db {
-        Db::Sqlite(_) => "sqlite",
+        Db::Sqlite(..) => "sqlite",
         Db::Postgres(_) => "postgres",
     }
 }

@@ -38,23 +38,32 @@ pub async fn register(state: &AppState, input: NewUser, meta: &Meta) -> Result<U
     })
 }
 
-/// Claims `email` for `user_id`. A claim left by a registration that crashed before creating
-/// its user is stale, and is taken over.
+/// Claims `email` for `user_id`. The first try assumes nothing about a current owner; only
+/// when the address is taken does it look whether the owner ever got registered, since a claim
+/// left by a registration that crashed before creating its user is abandoned and taken over.
 async fn claim_email(
     state: &AppState,
     email: &str,
     user_id: &str,
     meta: &Meta,
 ) -> Result<(), ApiError> {
-    let claim = state.claims.load(email).await?;
-    let owner_is_registered = match claim.owner() {
-        Some(owner) => state.users.load(owner).await?.is_registered(),
-        None => false,
-    };
-    let command = EmailClaimCommand::Claim {
+    let claim = |owner_found_unregistered| EmailClaimCommand::Claim {
         user_id: user_id.to_string(),
-        owner_is_registered,
+        owner_found_unregistered,
         now_ms: crate::clock::now_ms(),
     };
-    state.claims.execute_once(email, command, meta).await
+    match state.claims.execute_once(email, claim(false), meta).await {
+        Err(ApiError::AlreadyExists) => {
+            let owner = state.claims.load(email).await?.owner().map(str::to_string);
+            let registered = match owner {
+                Some(owner) => state.users.load(&owner).await?.is_registered(),
+                None => false,
+            };
+            if registered {
+                return Err(ApiError::AlreadyExists);
+            }
+            state.claims.execute_once(email, claim(true), meta).await
+        }
+        other => other,
+    }
 }

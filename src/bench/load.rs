@@ -51,3 +51,28 @@ where
     println!("{label:<40} {rate:>10.0}/s");
     Ok(rate)
 }
+
+/// Measurements alternate this many times, so drift in the machine's speed hits both sides.
+const ROUNDS: usize = 5;
+
+/// Runs `clara(round)` and `baseline(round)` alternately [`ROUNDS`] times and returns the
+/// median rate of each.
+pub async fn compare<C, CF, B, BF>(clara: C, baseline: B) -> anyhow::Result<(f64, f64)>
+where
+    C: Fn(usize) -> CF,
+    CF: Future<Output = anyhow::Result<f64>>,
+    B: Fn(usize) -> BF,
+    BF: Future<Output = anyhow::Result<f64>>,
+{
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        ours.push(clara(round).await?);
+        theirs.push(baseline(round).await?);
+    }
+    Ok((median(ours), median(theirs)))
+}
+
+fn median(mut rates: Vec<f64>) -> f64 {
+    rates.sort_by(f64::total_cmp);
+    rates[rates.len() / 2]
+}

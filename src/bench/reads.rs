@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 
-use super::load::drive;
+use super::load::{compare, drive};
 use super::{BenchArgs, Figure};
 use crate::state::AppState;
 use crate::storage::{views, Db};
@@ -16,6 +16,8 @@ use crate::with_pool;
 
 /// Users registered before the reads; requests cycle through them.
 const USERS: usize = 200;
+/// Reads are quick: more of them make a measurement long enough to be steady.
+const READS_PER_WRITE: usize = 5;
 
 pub async fn measure(
     backend: &'static str,
@@ -40,34 +42,44 @@ pub async fn measure(
     }
     let get_all = |label: String, url: String, key: Option<String>| {
         let (client, ids) = (client.clone(), ids.clone());
-        drive(label, args.requests, args.concurrency, move |i| {
-            let mut request = client.get(format!("{url}/{}", ids[i % ids.len()]));
-            if let Some(key) = &key {
-                request = request.header("authorization", key);
-            }
-            async move {
-                let reply = request.send().await?;
-                anyhow::ensure!(
-                    reply.status() == StatusCode::OK,
-                    "view answered {}",
-                    reply.status()
-                );
-                reply.bytes().await?;
-                Ok(())
-            }
-        })
+        drive(
+            label,
+            args.requests * READS_PER_WRITE,
+            args.concurrency,
+            move |i| {
+                let mut request = client.get(format!("{url}/{}", ids[i % ids.len()]));
+                if let Some(key) = &key {
+                    request = request.header("authorization", key);
+                }
+                async move {
+                    let reply = request.send().await?;
+                    anyhow::ensure!(
+                        reply.status() == StatusCode::OK,
+                        "view answered {}",
+                        reply.status()
+                    );
+                    reply.bytes().await?;
+                    Ok(())
+                }
+            },
+        )
     };
     let key = Some(state.secrets.private_api_key.clone());
-    let clara = get_all(
-        format!("{backend}: GET /users/{{id}}"),
-        format!("{base}/api/v1/users"),
-        key,
-    )
-    .await?;
-    let baseline = get_all(
-        format!("{backend}: bare axum, same row"),
-        format!("{bare_base}/bare"),
-        None,
+    let (clara, baseline) = compare(
+        |_| {
+            get_all(
+                format!("{backend}: GET /users/{{id}}"),
+                format!("{base}/api/v1/users"),
+                key.clone(),
+            )
+        },
+        |_| {
+            get_all(
+                format!("{backend}: bare axum, same row"),
+                format!("{bare_base}/bare"),
+                None,
+            )
+        },
     )
     .await?;
     server.abort();

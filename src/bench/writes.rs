@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::load::drive;
+use super::load::{compare, drive};
 use super::{BenchArgs, Figure};
 use crate::state::AppState;
 use crate::storage::Db;
@@ -18,29 +18,32 @@ pub async fn measure(
     let (base, server) = super::reads::serve(crate::router(state.clone())).await?;
     let client = reqwest::Client::new();
     let key = state.secrets.public_api_key.clone();
-    let clara = drive(format!("{backend}: register via HTTP"), args.requests, args.concurrency, move |i| {
-        let (client, base, key) = (client.clone(), base.clone(), key.clone());
-        async move {
-            let body = json!({"first_name": "bench", "last_name": "user", "email": format!("bench{i}@example.com"), "password": "benchmark password"});
-            let reply = client.post(format!("{base}/api/v1/auth/register")).header("authorization", key).json(&body).send().await?;
-            anyhow::ensure!(reply.status() == StatusCode::CREATED, "register answered {}", reply.status());
-            Ok(())
-        }
-    })
-    .await?;
-    server.abort();
-
-    let db = state.db.clone();
-    let baseline = drive(
-        format!("{backend}: same rows, plain sqlx"),
-        args.requests,
-        args.concurrency,
-        move |i| {
+    let db = state.db.writer();
+    let requests = args.requests;
+    let (clara, baseline) = compare(
+        |round| {
+            let (client, base, key) = (client.clone(), base.clone(), key.clone());
+            drive(format!("{backend}: register via HTTP"), requests, args.concurrency, move |i| {
+                let (client, base, key) = (client.clone(), base.clone(), key.clone());
+                async move {
+                    let email = format!("bench{}@example.com", round * requests + i);
+                    let body = json!({"first_name": "bench", "last_name": "user", "email": email, "password": "benchmark password"});
+                    let reply = client.post(format!("{base}/api/v1/auth/register")).header("authorization", key).json(&body).send().await?;
+                    anyhow::ensure!(reply.status() == StatusCode::CREATED, "register answered {}", reply.status());
+                    Ok(())
+                }
+            })
+        },
+        |round| {
             let db = db.clone();
-            async move { insert_rows(&db, i).await }
+            drive(format!("{backend}: same rows, plain sqlx"), requests, args.concurrency, move |i| {
+                let db = db.clone();
+                async move { insert_rows(&db, round * requests + i).await }
+            })
         },
     )
     .await?;
+    server.abort();
     Ok(Figure {
         backend,
         measure: "register (HTTP to projector)",

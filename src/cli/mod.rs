@@ -42,8 +42,15 @@ enum Command {
 
 pub async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    crate::telemetry::init(cli.config.log_format);
-    match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    // sqlx logs every statement at info; keep those out unless asked for. The benchmark
+    // measures the stack, not the terminal, so it logs only warnings.
+    let default_filter = match command {
+        Command::Bench(_) => "warn",
+        _ => "info,sqlx=warn",
+    };
+    crate::telemetry::init(cli.config.log_format, default_filter);
+    match command {
         Command::Serve => serve(&cli.config).await,
         Command::Migrate => {
             open_database(&cli.config).await?;

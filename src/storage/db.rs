@@ -11,10 +11,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// A connection pool to whichever backend `DATABASE_URL` names. Cheap to clone.
+/// Connection pools to whichever backend `DATABASE_URL` names. Cheap to clone.
+///
+/// SQLite admits one writer at a time and makes the others sleep-and-poll for the lock, so
+/// writes go through a pool of one connection where they queue without polling, and reads
+/// use the other pool; see [`Db::writer`].
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, SqlitePool),
     Postgres(PgPool),
 }
 
@@ -24,7 +28,7 @@ pub enum Db {
 macro_rules! with_pool {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::storage::Db::Sqlite($pool) => $body,
+            $crate::storage::Db::Sqlite($pool, _) => $body,
             $crate::storage::Db::Postgres($pool) => $body,
         }
     };
@@ -53,22 +57,33 @@ impl Db {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true);
-            let pool = SqlitePoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect_with(options)
-                .await
-                .context("cannot open the SQLite database named by DATABASE_URL")?;
-            Ok(Db::Sqlite(pool))
+            let pool = |size, wait| {
+                SqlitePoolOptions::new()
+                    .max_connections(size)
+                    .acquire_timeout(Duration::from_secs(wait))
+                    .connect_with(options.clone())
+            };
+            let context = "cannot open the SQLite database named by DATABASE_URL";
+            let writer = pool(1, 30).await.context(context)?;
+            let readers = pool(8, 5).await.context(context)?;
+            Ok(Db::Sqlite(readers, writer))
         } else {
             anyhow::bail!("DATABASE_URL must start with sqlite:// or postgres://")
+        }
+    }
+
+    /// The same database, with every query of `with_pool!` going to the writer connection.
+    pub fn writer(&self) -> Db {
+        match self {
+            Db::Sqlite(_, writer) => Db::Sqlite(writer.clone(), writer.clone()),
+            Db::Postgres(pool) => Db::Postgres(pool.clone()),
         }
     }
 
     /// Applies every embedded migration that has not run yet.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self {
-            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Db::Sqlite(_, writer) => SQLITE_MIGRATIONS.run(writer).await,
             Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         }
         .context("applying database migrations failed")
@@ -82,7 +97,7 @@ impl Db {
     /// Rewrites `?` placeholders into PostgreSQL's `$1, $2, …` so one query text serves both.
     pub fn sql(&self, query: &str) -> String {
         match self {
-            Db::Sqlite(_) => query.to_string(),
+            Db::Sqlite(..) => query.to_string(),
             Db::Postgres(_) => {
                 let mut out = String::with_capacity(query.len() + 8);
                 let mut n = 0;
@@ -101,6 +116,12 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        with_pool!(self, pool => pool.close().await)
+        match self {
+            Db::Sqlite(readers, writer) => {
+                readers.close().await;
+                writer.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
     }
 }

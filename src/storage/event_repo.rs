@@ -12,14 +12,21 @@ use sqlite_es::SqliteEventRepository;
 use super::Db;
 
 pub enum AnyEventRepository {
-    Sqlite(SqliteEventRepository),
+    /// Reads through the reader pool, appends through the single writer connection.
+    Sqlite {
+        reads: SqliteEventRepository,
+        writes: SqliteEventRepository,
+    },
     Postgres(PostgresEventRepository),
 }
 
 impl AnyEventRepository {
     pub fn new(db: &Db) -> Self {
         match db {
-            Db::Sqlite(pool) => Self::Sqlite(SqliteEventRepository::new(pool.clone())),
+            Db::Sqlite(readers, writer) => Self::Sqlite {
+                reads: SqliteEventRepository::new(readers.clone()),
+                writes: SqliteEventRepository::new(writer.clone()),
+            },
             Db::Postgres(pool) => Self::Postgres(PostgresEventRepository::new(pool.clone())),
         }
     }
@@ -28,7 +35,7 @@ impl AnyEventRepository {
 macro_rules! delegate {
     ($self:ident, $repo:ident => $call:expr) => {
         match $self {
-            AnyEventRepository::Sqlite($repo) => $call,
+            AnyEventRepository::Sqlite { reads: $repo, .. } => $call,
             AnyEventRepository::Postgres($repo) => $call,
         }
     };
@@ -62,7 +69,12 @@ impl PersistedEventRepository for AnyEventRepository {
         events: &[SerializedEvent],
         snapshot_update: Option<(String, Value, usize)>,
     ) -> Result<(), PersistenceError> {
-        delegate!(self, repo => repo.persist::<A>(events, snapshot_update).await)
+        match self {
+            AnyEventRepository::Sqlite { writes, .. } => {
+                writes.persist::<A>(events, snapshot_update).await
+            }
+            AnyEventRepository::Postgres(repo) => repo.persist::<A>(events, snapshot_update).await,
+        }
     }
 
     async fn stream_events<A: Aggregate>(

@@ -2,6 +2,9 @@
 
 use serde_json::Value;
 
+use super::Db;
+use crate::with_pool;
+
 /// One row of the event log.
 #[derive(Debug, Clone)]
 pub struct LogRecord {
@@ -16,19 +19,18 @@ pub struct LogRecord {
     pub recorded_at_ms: i64,
 }
 
-/// Events after a position, oldest first; bind the position, then the maximum count.
-pub const SELECT_AFTER: &str = "SELECT position, aggregate_type, aggregate_id, sequence, \
+const SELECT_AFTER: &str = "SELECT position, aggregate_type, aggregate_id, sequence, \
     event_type, event_version, payload, metadata, recorded_at \
     FROM events WHERE position > ? ORDER BY position LIMIT ?";
 
-/// Decodes one row selected with [`SELECT_AFTER`]; written as a macro because a sqlx row type
-/// differs per backend while the column names do not.
-#[macro_export]
-macro_rules! log_record_from_row {
-    ($row:expr) => {{
-        use sqlx::Row as _;
-        let row = $row;
-        Ok::<_, sqlx::Error>($crate::storage::log::LogRecord {
+/// Up to `limit` events after `position`, oldest first.
+pub async fn read_after(db: &Db, position: i64, limit: i64) -> Result<Vec<LogRecord>, sqlx::Error> {
+    let sql = db.sql(SELECT_AFTER);
+    with_pool!(db, pool => {
+        let rows = sqlx::query(&sql).bind(position).bind(limit).fetch_all(pool).await?;
+        rows.iter().map(|row| {
+            use sqlx::Row as _;
+            Ok(LogRecord {
             position: row.try_get("position")?,
             aggregate_type: row.try_get("aggregate_type")?,
             aggregate_id: row.try_get("aggregate_id")?,
@@ -37,7 +39,8 @@ macro_rules! log_record_from_row {
             event_version: row.try_get("event_version")?,
             payload: row.try_get("payload")?,
             metadata: row.try_get("metadata")?,
-            recorded_at_ms: row.try_get("recorded_at")?,
-        })
-    }};
+                recorded_at_ms: row.try_get("recorded_at")?,
+            })
+        }).collect()
+    })
 }

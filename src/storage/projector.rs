@@ -2,6 +2,11 @@
 //! it got in the same transaction as the view rows — so a view is never ahead of or silently
 //! behind its checkpoint, and whatever the in-request update missed (a crash, a cancelled
 //! request) is caught up by the next run.
+//!
+//! Events and the views they change are read before the write transaction begins, so the
+//! write holds SQLite's single writer only for the writes. The write commits only if the
+//! checkpoint is still where the reads started; a projector in another process that got there
+//! first makes this one read again rather than fold the same events twice.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -9,16 +14,14 @@ use std::time::Duration;
 use clara_projections::{LoggedEvent, Recorded, ViewSet};
 use tokio::sync::Mutex;
 
-use super::log::{LogRecord, SELECT_AFTER};
-use super::views::{self, UPSERT_USER, VIEW_TABLES};
+use super::log::{read_after, LogRecord};
+use super::views::{self, UPSERT_CHUNK, VIEW_TABLES};
 use super::Db;
-use crate::{log_record_from_row, with_pool};
+use crate::with_pool;
 
 const CHECKPOINT: &str = "views";
-/// Events read per query.
+/// Events folded per write transaction.
 const BATCH: i64 = 500;
-/// Events folded per transaction while catching up, so one run never holds the lock for long.
-const EVENTS_PER_TRANSACTION: u64 = 5_000;
 
 pub struct Projector {
     db: Db,
@@ -26,7 +29,7 @@ pub struct Projector {
     runs_started: AtomicU64,
 }
 
-/// What one fold did.
+/// What a run did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct FoldReport {
     pub events: u64,
@@ -48,6 +51,10 @@ impl Projector {
     /// covers that caller too, so concurrent requests share runs instead of queueing one each.
     pub async fn catch_up(&self) -> anyhow::Result<FoldReport> {
         let arrived_after = self.runs_started.load(Ordering::SeqCst);
+        // A read-only look first: most calls find nothing new.
+        if !self.behind().await? {
+            return Ok(FoldReport::default());
+        }
         let _guard = self.lock.lock().await;
         if self.runs_started.load(Ordering::SeqCst) > arrived_after {
             return Ok(FoldReport::default());
@@ -55,22 +62,48 @@ impl Projector {
         self.runs_started.fetch_add(1, Ordering::SeqCst);
         let mut total = FoldReport::default();
         loop {
-            let report = self.fold(false, &|_| {}).await?;
-            total.events += report.events;
-            total.views_written += report.views_written;
-            total.position = report.position;
-            if report.events < EVENTS_PER_TRANSACTION {
+            let checkpoint = self.position().await?;
+            let records = read_after(&self.db, checkpoint, BATCH).await?;
+            let Some(last) = records.last().map(|r| r.position) else {
                 return Ok(total);
+            };
+            let decoded = decode_all(&records)?;
+            let mut set = ViewSet::default();
+            set.users
+                .extend(views::users(&self.db, ViewSet::users_to_load(&decoded)).await?);
+            for (at, event) in &decoded {
+                set.apply(at, event);
+            }
+            if self.write(&set, Some(checkpoint), last).await? {
+                total.events += records.len() as u64;
+                total.views_written += set.users.len() as u64;
+                total.position = last;
             }
         }
     }
 
-    /// Empties every view and folds the whole log into them again, in one transaction: readers
+    /// Folds the whole log into fresh views and swaps them in with one transaction: readers
     /// see the old views until the new ones are complete. `progress` gets the events done.
     pub async fn rebuild(&self, progress: &(dyn Fn(u64) + Sync)) -> anyhow::Result<FoldReport> {
         let _guard = self.lock.lock().await;
         self.runs_started.fetch_add(1, Ordering::SeqCst);
-        self.fold(true, progress).await
+        let mut set = ViewSet::default();
+        let mut report = FoldReport::default();
+        loop {
+            let records = read_after(&self.db, report.position, BATCH).await?;
+            let Some(last) = records.last().map(|r| r.position) else {
+                break;
+            };
+            for (at, event) in &decode_all(&records)? {
+                set.apply(at, event);
+            }
+            report.events += records.len() as u64;
+            report.position = last;
+            progress(report.events);
+        }
+        self.write(&set, None, report.position).await?;
+        report.views_written = set.users.len() as u64;
+        Ok(report)
     }
 
     /// Keeps the views caught up with events other processes commit, until `shutdown` fires.
@@ -87,6 +120,15 @@ impl Projector {
         }
     }
 
+    /// Whether the log holds events past the checkpoint. Positions become visible in commit
+    /// order, so every event committed before this call is counted.
+    async fn behind(&self) -> Result<bool, sqlx::Error> {
+        let sql = self.db.sql(
+            "SELECT COALESCE(MAX(position), 0) > (SELECT position FROM projector_checkpoints WHERE name = ?) FROM events",
+        );
+        with_pool!(&self.db, pool => sqlx::query_scalar(&sql).bind(CHECKPOINT).fetch_one(pool).await)
+    }
+
     /// The log position the views reflect.
     pub async fn position(&self) -> Result<i64, sqlx::Error> {
         let sql = self
@@ -95,76 +137,49 @@ impl Projector {
         with_pool!(&self.db, pool => sqlx::query_scalar(&sql).bind(CHECKPOINT).fetch_one(pool).await)
     }
 
-    async fn fold(
+    /// Writes `set` and moves the checkpoint to `position`, in one transaction. With
+    /// `expected`, only if the checkpoint is still there (false when another projector moved
+    /// it first); without, every view is replaced by `set`.
+    async fn write(
         &self,
-        reset: bool,
-        progress: &(dyn Fn(u64) + Sync),
-    ) -> anyhow::Result<FoldReport> {
-        let db = &self.db;
-        let lock_checkpoint =
-            db.sql("UPDATE projector_checkpoints SET position = position WHERE name = ?");
-        let read_checkpoint = db.sql("SELECT position FROM projector_checkpoints WHERE name = ?");
-        let write_checkpoint =
-            db.sql("UPDATE projector_checkpoints SET position = ? WHERE name = ?");
-        let select_after = db.sql(SELECT_AFTER);
-        let select_user = db.sql(views::SELECT_USER);
-        let upsert_user = db.sql(UPSERT_USER);
-        let mut report = FoldReport::default();
+        set: &ViewSet,
+        expected: Option<i64>,
+        position: i64,
+    ) -> anyhow::Result<bool> {
+        let db = &self.db.writer();
+        let advance =
+            db.sql("UPDATE projector_checkpoints SET position = ? WHERE name = ? AND position = ?");
+        let reset = db.sql("UPDATE projector_checkpoints SET position = ? WHERE name = ?");
+        let users: Vec<_> = set.users.iter().collect();
         with_pool!(db, pool => {
             let mut tx = pool.begin().await?;
-            // Taking the row lock first serialises projectors across processes (and takes
-            // SQLite's write lock before any read, so the transaction never has to upgrade).
-            sqlx::query(&lock_checkpoint).bind(CHECKPOINT).execute(&mut *tx).await?;
-            if reset {
+            // The checkpoint row is written first: its row lock serialises projectors across
+            // processes before any view row is touched.
+            if let Some(expected) = expected {
+                let moved = sqlx::query(&advance).bind(position).bind(CHECKPOINT).bind(expected)
+                    .execute(&mut *tx).await?.rows_affected();
+                if moved == 0 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+            } else {
+                sqlx::query(&reset).bind(position).bind(CHECKPOINT).execute(&mut *tx).await?;
                 for table in VIEW_TABLES {
                     sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
                 }
-            } else {
-                report.position = sqlx::query_scalar(&read_checkpoint)
-                    .bind(CHECKPOINT).fetch_one(&mut *tx).await?;
             }
-            loop {
-                let rows = sqlx::query(&select_after)
-                    .bind(report.position).bind(BATCH).fetch_all(&mut *tx).await?;
-                if rows.is_empty() {
-                    break;
+            for chunk in users.chunks(UPSERT_CHUNK) {
+                let sql = db.sql(&views::upsert_users(chunk.len()));
+                let mut upsert = sqlx::query(&sql);
+                for (id, view) in chunk {
+                    upsert = upsert.bind(*id).bind(&view.email).bind(view.created_at_ms)
+                        .bind(view.position).bind(serde_json::to_string(view)?);
                 }
-                let records = rows.iter().map(|row| log_record_from_row!(row))
-                    .collect::<Result<Vec<LogRecord>, _>>()?;
-                let decoded = decode_all(&records)?;
-                let mut set = ViewSet::default();
-                for (at, event) in &decoded {
-                    if let Some(id) = ViewSet::user_touched_by(at, event) {
-                        if set.users.contains_key(&id) {
-                            continue;
-                        }
-                        let stored: Option<String> = sqlx::query_scalar(&select_user)
-                            .bind(&id).fetch_optional(&mut *tx).await?;
-                        set.users.insert(id, stored.as_deref().map(views::decode).transpose()?.unwrap_or_default());
-                    }
-                }
-                for (at, event) in &decoded {
-                    set.apply(at, event);
-                }
-                for (id, view) in &set.users {
-                    sqlx::query(&upsert_user)
-                        .bind(id).bind(&view.email).bind(view.created_at_ms).bind(view.position)
-                        .bind(serde_json::to_string(view)?)
-                        .execute(&mut *tx).await?;
-                }
-                report.views_written += set.users.len() as u64;
-                report.events += records.len() as u64;
-                report.position = records.last().map_or(report.position, |r| r.position);
-                progress(report.events);
-                if !reset && report.events >= EVENTS_PER_TRANSACTION {
-                    break;
-                }
+                upsert.execute(&mut *tx).await?;
             }
-            sqlx::query(&write_checkpoint).bind(report.position).bind(CHECKPOINT)
-                .execute(&mut *tx).await?;
             tx.commit().await?;
         });
-        Ok(report)
+        Ok(true)
     }
 }
 

@@ -6,9 +6,18 @@ use super::Db;
 use crate::with_pool;
 
 pub const SELECT_USER: &str = "SELECT data FROM user_views WHERE id = ?";
-pub const UPSERT_USER: &str = "INSERT INTO user_views (id, email, created_at, position, data) \
-    VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET email = excluded.email, \
-    created_at = excluded.created_at, position = excluded.position, data = excluded.data";
+/// Rows written per upsert statement.
+pub const UPSERT_CHUNK: usize = 100;
+
+/// An upsert of `rows` user views; bind id, email, created_at, position and data per row.
+pub fn upsert_users(rows: usize) -> String {
+    let values = vec!["(?, ?, ?, ?, ?)"; rows].join(", ");
+    format!(
+        "INSERT INTO user_views (id, email, created_at, position, data) VALUES {values} \
+         ON CONFLICT (id) DO UPDATE SET email = excluded.email, created_at = excluded.created_at, \
+         position = excluded.position, data = excluded.data"
+    )
+}
 /// Every view table, emptied by a replay before the log is folded in again.
 pub const VIEW_TABLES: &[&str] = &["user_views"];
 
@@ -19,6 +28,16 @@ pub async fn user(db: &Db, id: &str) -> Result<Option<UserView>, sqlx::Error> {
         sqlx::query_scalar(&sql).bind(id).fetch_optional(pool).await?
     });
     data.map(|text| decode(&text)).transpose()
+}
+
+/// The stored user views among `ids`; a missing one is a fresh default.
+pub async fn users(db: &Db, ids: Vec<String>) -> Result<Vec<(String, UserView)>, sqlx::Error> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let view = user(db, &id).await?.unwrap_or_default();
+        out.push((id, view));
+    }
+    Ok(out)
 }
 
 /// Parses a stored view row; a row that does not parse is corruption, reported as such.

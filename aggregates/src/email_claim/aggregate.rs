@@ -6,13 +6,13 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EmailClaimCommand {
-    /// Claim the address for `user_id` at `now_ms`. `owner_is_registered` is the service's
-    /// finding about the current owner (if any): a claim whose user never got registered (a
-    /// crash between the two commits) is stale once it is older than [`STALE_CLAIM_AFTER_MS`]
-    /// and may then be taken over; a younger one belongs to a registration still in flight.
+    /// Claim the address for `user_id` at `now_ms`. `owner_found_unregistered` is the
+    /// service's finding that the current owner never got registered (a crash between the two
+    /// commits); such a claim is abandoned once older than [`STALE_CLAIM_AFTER_MS`] and may
+    /// then be taken over, while a younger one belongs to a registration still in flight.
     Claim {
         user_id: String,
-        owner_is_registered: bool,
+        owner_found_unregistered: bool,
         now_ms: i64,
     },
 }
@@ -72,11 +72,12 @@ impl Aggregate for EmailClaim {
         match command {
             EmailClaimCommand::Claim {
                 user_id,
-                owner_is_registered,
+                owner_found_unregistered,
                 now_ms,
             } => {
-                let abandoned = now_ms - self.claimed_at_ms >= STALE_CLAIM_AFTER_MS;
-                if self.owner.is_some() && (owner_is_registered || !abandoned) {
+                let abandoned =
+                    owner_found_unregistered && now_ms - self.claimed_at_ms >= STALE_CLAIM_AFTER_MS;
+                if self.owner.is_some() && !abandoned {
                     return Err(EmailClaimError::AlreadyClaimed);
                 }
                 let event = EmailClaimEvent::Claimed {

@@ -7,10 +7,10 @@ type Claims = TestFramework<EmailClaim>;
 
 const T0: i64 = 1_700_000_000_000;
 
-fn claim(user_id: &str, owner_is_registered: bool, now_ms: i64) -> EmailClaimCommand {
+fn claim(user_id: &str, owner_found_unregistered: bool, now_ms: i64) -> EmailClaimCommand {
     EmailClaimCommand::Claim {
         user_id: user_id.into(),
-        owner_is_registered,
+        owner_found_unregistered,
         now_ms,
     }
 }
@@ -35,7 +35,7 @@ async fn a_free_address_is_claimed() {
 async fn an_address_owned_by_a_registered_user_is_refused_however_old_the_claim() {
     Claims::with(())
         .given(vec![claimed("user_a", T0)])
-        .when_async(claim("user_b", true, T0 + 10 * STALE_CLAIM_AFTER_MS))
+        .when_async(claim("user_b", false, T0 + 10 * STALE_CLAIM_AFTER_MS))
         .await
         .then_expect_error(EmailClaimError::AlreadyClaimed);
 }
@@ -44,7 +44,7 @@ async fn an_address_owned_by_a_registered_user_is_refused_however_old_the_claim(
 async fn a_claim_whose_registration_is_still_in_flight_is_refused() {
     Claims::with(())
         .given(vec![claimed("user_a", T0)])
-        .when_async(claim("user_b", false, T0 + STALE_CLAIM_AFTER_MS - 1))
+        .when_async(claim("user_b", true, T0 + STALE_CLAIM_AFTER_MS - 1))
         .await
         .then_expect_error(EmailClaimError::AlreadyClaimed);
 }
@@ -54,7 +54,7 @@ async fn an_abandoned_claim_whose_user_never_registered_is_taken_over() {
     let now = T0 + STALE_CLAIM_AFTER_MS;
     Claims::with(())
         .given(vec![claimed("user_a", T0)])
-        .when_async(claim("user_b", false, now))
+        .when_async(claim("user_b", true, now))
         .await
         .then_expect_events(vec![claimed("user_b", now)]);
 }

@@ -16,6 +16,7 @@ crate::on_both_backends!(
     a_rebuild_reproduces_the_live_views_exactly,
     concurrent_writes_while_projecting_lose_nothing,
     positions_become_visible_in_commit_order,
+    two_projectors_racing_fold_each_event_once,
 );
 
 /// Commits a registration without the in-request view update, as a crash right after the
@@ -166,4 +167,24 @@ async fn positions_become_visible_in_commit_order(backend: Backend) {
         let b: i64 = sqlx::query_scalar(&position_of).bind("second").fetch_one(pool).await.unwrap();
         assert!(a < b, "first committed first, so it holds the lower position ({a} vs {b})");
     });
+}
+
+async fn two_projectors_racing_fold_each_event_once(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    for n in 0..40 {
+        let id = format!("user_{n:032}");
+        commit_without_projection(&app, &id, &format!("r{n}@example.com")).await;
+    }
+    // Two processes' projectors over one database.
+    let first = clara::storage::Projector::new(app.db().clone());
+    let second = clara::storage::Projector::new(app.db().clone());
+    let (a, b) = tokio::join!(first.catch_up(), second.catch_up());
+    let folded = a.unwrap().events + b.unwrap().events;
+    assert_eq!(
+        folded as i64,
+        app.count_events(None).await,
+        "each event folded exactly once"
+    );
+    assert_eq!(view_rows(&app).await.len(), 40);
+    assert_eq!(first.position().await.unwrap(), max_position(&app).await);
 }

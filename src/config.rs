@@ -23,6 +23,15 @@ pub struct Config {
     #[arg(long, env = "PORT", default_value_t = 8080, global = true)]
     pub port: u16,
 
+    /// How many days a user token (and its session) lasts.
+    #[arg(
+        long,
+        env = "SESSION_EXPIRY_IN_DAYS",
+        default_value_t = 7,
+        global = true
+    )]
+    pub session_expiry_in_days: u32,
+
     /// Log line format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -43,3 +52,11 @@ Secrets (environment only; with SQLite they are generated on first start and kep
   JWT_SECRET        HS256 signing secret for user and API key tokens
 
 Logging: RUST_LOG (default info), LOG_FORMAT (text or json). A .env file is read too.";
+
+impl Config {
+    pub fn settings(&self) -> crate::state::Settings {
+        crate::state::Settings {
+            session_expiry_ms: i64::from(self.session_expiry_in_days) * 24 * 3_600_000,
+        }
+    }
+}

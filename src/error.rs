@@ -45,6 +45,10 @@ impl From<UserError> for ApiError {
     fn from(error: UserError) -> Self {
         match error {
             UserError::AlreadyRegistered => ApiError::AlreadyExists,
+            UserError::NotFound => ApiError::NotFound(Resource::User),
+            // A locked account answers exactly like a wrong password, so the lock reveals
+            // nothing to whoever is guessing.
+            UserError::Locked | UserError::SessionNotOpen => ApiError::Unauthorized,
         }
     }
 }

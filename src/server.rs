@@ -25,7 +25,12 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
 pub async fn serve(config: &Config) -> anyhow::Result<()> {
     let db = open_database(config).await?;
     let secrets = Secrets::resolve(&config.database_url)?;
-    let state = AppState::new(db.clone(), secrets, Passwords::production());
+    let state = AppState::new(
+        db.clone(),
+        secrets,
+        Passwords::production(),
+        config.settings(),
+    );
     let report = state
         .projector
         .catch_up()

@@ -9,8 +9,24 @@ use crate::commands::CommandBus;
 use crate::secrets::Secrets;
 use crate::storage::{Db, Projector};
 
+/// Tunable behaviour, from configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a user token and its session last.
+    pub session_expiry_ms: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            session_expiry_ms: 7 * 24 * 3_600_000,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct AppState {
+    pub settings: Arc<Settings>,
     pub db: Db,
     pub secrets: Arc<Secrets>,
     pub passwords: Passwords,
@@ -20,9 +36,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, secrets: Secrets, passwords: Passwords) -> Self {
+    pub fn new(db: Db, secrets: Secrets, passwords: Passwords, settings: Settings) -> Self {
         let projector = Arc::new(Projector::new(db.clone()));
         Self {
+            settings: Arc::new(settings),
             users: CommandBus::new(&db, projector.clone()),
             claims: CommandBus::new(&db, projector.clone()),
             secrets: Arc::new(secrets),

@@ -9,4 +9,4 @@ pub mod names;
 pub mod user;
 
 pub use email_claim::{EmailClaim, EmailClaimCommand, EmailClaimError, EmailClaimEvent};
-pub use user::{User, UserCommand, UserError, UserEvent};
+pub use user::{NewSession, User, UserCommand, UserError, UserEvent};

@@ -34,14 +34,23 @@ CREATE TABLE projector_checkpoints
 
 INSERT INTO projector_checkpoints (name, position) VALUES ('views', 0);
 
--- The user object, one row per user; `position` is the last log position folded into it.
+-- Views: one row per object, its JSON in `data`; `sort_key` orders listings (users by
+-- creation) and `position` is the last log position folded into the row.
 CREATE TABLE user_views
 (
-    id         text    NOT NULL PRIMARY KEY,
-    email      text    NOT NULL,
-    created_at integer NOT NULL,
-    position   integer NOT NULL,
-    data       text    NOT NULL
+    id       text    NOT NULL PRIMARY KEY,
+    sort_key integer NOT NULL,
+    position integer NOT NULL,
+    data     text    NOT NULL
 ) STRICT;
 
-CREATE INDEX user_views_by_creation ON user_views (created_at, id);
+CREATE INDEX user_views_by_sort_key ON user_views (sort_key, id);
+
+-- Sign-in sessions, checked on every request that carries a user token.
+CREATE TABLE session_views
+(
+    id       text    NOT NULL PRIMARY KEY,
+    sort_key integer NOT NULL,
+    position integer NOT NULL,
+    data     text    NOT NULL
+) STRICT;

@@ -4,9 +4,11 @@
 //! any of them can be rebuilt from the log alone. Storage lives in the service crate.
 
 mod log;
+mod session_view;
 mod user_view;
 mod view_set;
 
 pub use log::{LoggedEvent, Recorded};
+pub use session_view::SessionView;
 pub use user_view::UserView;
-pub use view_set::ViewSet;
+pub use view_set::{ToLoad, ViewSet};

@@ -40,9 +40,29 @@ impl UserView {
                     created_at_ms: at.recorded_at_ms,
                     ..UserView::default()
                 };
+                self.updated_at_ms = at.recorded_at_ms;
             }
+            UserEvent::ProfileUpdated {
+                first_name,
+                last_name,
+                is_dark_mode,
+            } => {
+                if let Some(name) = first_name {
+                    self.first_name = Some(name.clone());
+                }
+                if let Some(name) = last_name {
+                    self.last_name = Some(name.clone());
+                }
+                if let Some(dark) = is_dark_mode {
+                    self.is_dark_mode = *dark;
+                }
+                self.updated_at_ms = at.recorded_at_ms;
+            }
+            // Sign-in activity is not part of the user object.
+            UserEvent::SessionOpened { .. }
+            | UserEvent::SessionClosed { .. }
+            | UserEvent::LoginFailed { .. } => {}
         }
-        self.updated_at_ms = at.recorded_at_ms;
         self.position = at.position;
     }
 }

@@ -1,32 +1,46 @@
 //! A batch of views being folded forward: the storage layer loads the rows a batch touches,
 //! lets this fold the events in, then writes back what changed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use clara_aggregates::UserEvent;
 
-use crate::{LoggedEvent, Recorded, UserView};
+use crate::{LoggedEvent, Recorded, SessionView, UserView};
 
 #[derive(Debug, Default)]
 pub struct ViewSet {
     /// User views by user id, as loaded plus every change folded in since.
     pub users: BTreeMap<String, UserView>,
+    /// Session views by session id.
+    pub sessions: BTreeMap<String, SessionView>,
+}
+
+/// The stored views a batch needs before it can be folded.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ToLoad {
+    pub users: Vec<String>,
+    pub sessions: Vec<String>,
 }
 
 impl ViewSet {
-    /// The user views storage must load before folding `batch`: those changed by the batch
-    /// whose first event in it does not create them afresh.
-    pub fn users_to_load(batch: &[(Recorded, LoggedEvent)]) -> Vec<String> {
-        let mut seen = std::collections::BTreeSet::new();
-        let mut load = Vec::new();
+    /// The views storage must load before folding `batch`: those changed by the batch whose
+    /// first event in it does not create them afresh.
+    pub fn to_load(batch: &[(Recorded, LoggedEvent)]) -> ToLoad {
+        let (mut seen_users, mut seen_sessions) = (BTreeSet::new(), BTreeSet::new());
+        let mut load = ToLoad::default();
         for (at, event) in batch {
             let LoggedEvent::User(event) = event else {
                 continue;
             };
-            if seen.insert(at.aggregate_id.as_str())
-                && !matches!(event, UserEvent::Registered { .. })
-            {
-                load.push(at.aggregate_id.clone());
+            let creates_user = matches!(event, UserEvent::Registered { .. });
+            if seen_users.insert(at.aggregate_id.as_str()) && !creates_user {
+                load.users.push(at.aggregate_id.clone());
+            }
+            if let Some(id) = SessionView::id_of(event) {
+                let creates_session = matches!(event, UserEvent::SessionOpened { .. });
+                if seen_sessions.insert(id) && !creates_session {
+                    load.sessions.push(id.to_string());
+                }
             }
         }
         load
@@ -34,11 +48,18 @@ impl ViewSet {
 
     pub fn apply(&mut self, at: &Recorded, event: &LoggedEvent) {
         match event {
-            LoggedEvent::User(event) => self
-                .users
-                .entry(at.aggregate_id.clone())
-                .or_default()
-                .apply(at, event),
+            LoggedEvent::User(event) => {
+                self.users
+                    .entry(at.aggregate_id.clone())
+                    .or_default()
+                    .apply(at, event);
+                if let Some(id) = SessionView::id_of(event) {
+                    self.sessions
+                        .entry(id.to_string())
+                        .or_default()
+                        .apply(at, event);
+                }
+            }
             // Claims only guard uniqueness; no view shows them.
             LoggedEvent::EmailClaim(_) => {}
         }
@@ -58,8 +79,12 @@ mod tests {
         }
     }
 
+    fn user(event: UserEvent) -> LoggedEvent {
+        LoggedEvent::User(event)
+    }
+
     fn registered() -> LoggedEvent {
-        LoggedEvent::User(UserEvent::Registered {
+        user(UserEvent::Registered {
             email: "a@b.co".into(),
             first_name: "A".into(),
             last_name: "B".into(),
@@ -73,11 +98,34 @@ mod tests {
             user_id: "u1".into(),
             at_ms: 0,
         });
+        let opened = user(UserEvent::SessionOpened {
+            session_id: "s1".into(),
+            expires_at_ms: 9,
+        });
+        let closed = user(UserEvent::SessionClosed {
+            session_id: "s1".into(),
+        });
         let batch = vec![
             (at("a@b.co"), claim),
             (at("u1"), registered()),
-            (at("u1"), registered()),
+            (at("u1"), opened),
+            (at("u1"), closed),
         ];
-        assert!(ViewSet::users_to_load(&batch).is_empty());
+        assert_eq!(ViewSet::to_load(&batch), ToLoad::default());
+    }
+
+    #[test]
+    fn views_changed_but_not_created_in_the_batch_are_loaded() {
+        let closed = user(UserEvent::SessionClosed {
+            session_id: "s1".into(),
+        });
+        let batch = vec![(at("u1"), closed)];
+        assert_eq!(
+            ViewSet::to_load(&batch),
+            ToLoad {
+                users: vec!["u1".into()],
+                sessions: vec!["s1".into()]
+            }
+        );
     }
 }

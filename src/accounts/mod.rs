@@ -1,3 +1,5 @@
 //! Account use cases: resolve the outside facts a command needs, then execute it.
 
+pub mod profile;
 pub mod register;
+pub mod session;

@@ -4,11 +4,11 @@ use clara_aggregates::names::normalise_email;
 use clara_aggregates::{EmailClaimCommand, UserCommand};
 use clara_projections::UserView;
 
+use crate::accounts::session::{new_session, user_view};
 use crate::commands::{retry_on_conflict, Meta};
 use crate::error::ApiError;
 use crate::ids::new_id;
 use crate::state::AppState;
-use crate::storage::views;
 
 pub struct NewUser {
     pub email: String,
@@ -17,25 +17,28 @@ pub struct NewUser {
     pub password: String,
 }
 
-/// Registers a user and returns the view the caller will see. Of two concurrent registrations
-/// of one address, exactly one claims it; the other is refused with `AlreadyExists`.
-pub async fn register(state: &AppState, input: NewUser, meta: &Meta) -> Result<UserView, ApiError> {
+/// Registers a user, signed in, and returns the view the caller will see and the session's
+/// token. Of two concurrent registrations of one address, exactly one claims it; the other is
+/// refused with `AlreadyExists`.
+pub async fn register(
+    state: &AppState,
+    input: NewUser,
+    meta: &Meta,
+) -> Result<(UserView, String), ApiError> {
     let password_hash = state.passwords.hash(input.password).await?;
     let email = normalise_email(&input.email);
     let user_id = new_id("user");
     retry_on_conflict(|| claim_email(state, &email, &user_id, meta)).await?;
+    let (session, token) = new_session(state, &user_id);
     let command = UserCommand::Register {
         email,
         first_name: input.first_name,
         last_name: input.last_name,
         password_hash,
+        session,
     };
     state.users.execute(&user_id, command, meta).await?;
-    views::user(&state.db, &user_id).await?.ok_or_else(|| {
-        ApiError::Internal(anyhow::anyhow!(
-            "view of {user_id} missing after registration"
-        ))
-    })
+    Ok((user_view(state, &user_id).await?, token))
 }
 
 /// Claims `email` for `user_id`. The first try assumes nothing about a current owner; only

@@ -2,3 +2,5 @@
 
 pub mod credential;
 pub mod password;
+pub mod principal;
+pub mod token;

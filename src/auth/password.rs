@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use anyhow::anyhow;
-use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
@@ -14,6 +16,9 @@ use crate::error::ApiError;
 pub struct Passwords {
     params: Params,
     permits: Arc<Semaphore>,
+    /// A hash of nothing anyone knows, verified against when the e-mail is unknown so that
+    /// the answer takes as long as for a wrong password.
+    decoy: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl Passwords {
@@ -30,6 +35,7 @@ impl Passwords {
         Self {
             params,
             permits: Arc::new(Semaphore::new(cores)),
+            decoy: Arc::default(),
         }
     }
 
@@ -51,5 +57,33 @@ impl Passwords {
         .await
         .map_err(|e| anyhow!(e))?
         .map_err(ApiError::from)
+    }
+}
+
+impl Passwords {
+    /// Whether `password` matches the PHC string `hash`; with no hash (unknown e-mail), the
+    /// same work is done against a decoy and the answer is no.
+    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, ApiError> {
+        let known = hash.is_some();
+        let hash = match hash {
+            Some(hash) => hash,
+            None => {
+                let decoy = crate::ids::new_id("decoy");
+                self.decoy
+                    .get_or_try_init(|| self.hash(decoy))
+                    .await?
+                    .clone()
+            }
+        };
+        let _permit = self.permits.acquire().await.map_err(|e| anyhow!(e))?;
+        let argon2 = self.argon2();
+        let matches = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&hash)
+                .map(|parsed| argon2.verify_password(password.as_bytes(), &parsed).is_ok())
+                .unwrap_or(false)
+        })
+        .await
+        .map_err(|e| anyhow!(e))?;
+        Ok(known && matches)
     }
 }

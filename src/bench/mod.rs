@@ -82,6 +82,7 @@ async fn bench_backend(
         db.clone(),
         Secrets::generate(),
         Passwords::with_params(cheap),
+        Default::default(),
     );
     figures.push(writes::measure(backend, &state, args).await?);
     truncate_log(&db).await?;

@@ -1,8 +1,8 @@
-//! Auth routes: Register.
+//! Auth routes: Register, Login, Logout.
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::body::{parse, RawBody, Validate};
@@ -10,6 +10,8 @@ use super::context::Caller;
 use super::validate::{is_email, is_name, is_password};
 use super::{render, success};
 use crate::accounts::register::{register as register_user, NewUser};
+use crate::accounts::session;
+use crate::auth::credential::Credential;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -31,7 +33,7 @@ impl Validate for RegisterBody {
     }
 }
 
-/// `POST /auth/register` with the public key: 201 with the new, inactive user.
+/// `POST /auth/register` with the public key: 201 with the new, inactive user and a token.
 pub async fn register(
     State(state): State<AppState>,
     caller: Caller,
@@ -45,10 +47,30 @@ pub async fn register(
         last_name: body.last_name,
         password: body.password,
     };
-    let view = register_user(&state, input, &caller.meta).await?;
+    let (view, token) = register_user(&state, input, &caller.meta).await?;
     Ok(success(
         StatusCode::CREATED,
         "User registered successfully.",
-        render::user(&view),
+        render::user_with_token(&view, &token),
     ))
+}
+
+/// `POST /auth/session` with Basic credentials: 200 with the user and a new session's token.
+pub async fn login(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let Credential::Basic { email, password } = caller.credential else {
+        return Err(ApiError::Unauthorized);
+    };
+    let (view, token) = session::login(&state, &email, password, &caller.meta).await?;
+    Ok(success(
+        StatusCode::OK,
+        "User logged in successfully.",
+        render::user_with_token(&view, &token),
+    ))
+}
+
+/// `DELETE /auth/session` with a user token: closes that session. 204.
+pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let (user_id, session_id) = caller.require_user()?;
+    session::logout(&state, user_id, session_id, &caller.meta).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

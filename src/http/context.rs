@@ -1,5 +1,5 @@
-//! Who is calling and through which request: the credential, and the metadata that every
-//! event the request causes will carry.
+//! Who is calling and through which request: the verified principal, and the metadata that
+//! every event the request causes will carry.
 
 use std::net::SocketAddr;
 
@@ -9,12 +9,16 @@ use axum::http::request::Parts;
 use tower_http::request_id::RequestId;
 
 use crate::auth::credential::Credential;
+use crate::auth::principal::Principal;
 use crate::commands::Meta;
 use crate::error::ApiError;
 use crate::state::AppState;
 
 pub struct Caller {
     pub credential: Credential,
+    /// The verified principal, or why the credential was refused (answered only by routes
+    /// that need one).
+    principal: Result<Principal, ApiError>,
     pub meta: Meta,
 }
 
@@ -30,38 +34,73 @@ impl FromRequestParts<AppState> for Caller {
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
         let credential = Credential::parse(header, &state.secrets);
+        let principal = Principal::resolve(&credential, state).await;
+        if let Err(ApiError::Unavailable(_) | ApiError::Internal(_)) = &principal {
+            return Err(principal.unwrap_err());
+        }
+        let actor = match &principal {
+            Ok(Principal::User { user_id, .. }) => user_id.clone(),
+            _ => credential.actor().to_string(),
+        };
         let meta = Meta {
             request_id: parts
                 .extensions
                 .get::<RequestId>()
                 .and_then(|id| id.header_value().to_str().ok())
                 .map(str::to_string),
-            actor: Some(credential.actor().to_string()),
+            actor: Some(actor),
             ip: parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|info| info.0.ip().to_string()),
         };
-        Ok(Caller { credential, meta })
+        Ok(Caller {
+            credential,
+            principal,
+            meta,
+        })
     }
 }
 
 impl Caller {
-    /// Admits the public key only: 401 when no valid credential came, 403 for the private key.
+    /// The verified principal; 401 when there is none.
+    fn principal(&self) -> Result<&Principal, ApiError> {
+        self.principal.as_ref().map_err(|_| ApiError::Unauthorized)
+    }
+
+    /// Admits the public key only.
     pub fn require_public(&self) -> Result<(), ApiError> {
-        match self.credential {
-            Credential::Public => Ok(()),
-            Credential::Private => Err(ApiError::Forbidden),
-            _ => Err(ApiError::Unauthorized),
+        match self.principal()? {
+            Principal::Public => Ok(()),
+            _ => Err(ApiError::Forbidden),
         }
     }
 
-    /// Admits the private key only (user and API key tokens arrive with the token issue).
-    pub fn require_private(&self) -> Result<(), ApiError> {
-        match self.credential {
-            Credential::Private => Ok(()),
-            Credential::Public => Err(ApiError::Forbidden),
-            _ => Err(ApiError::Unauthorized),
+    /// Admits a signed-in user only; returns the user and session ids.
+    pub fn require_user(&self) -> Result<(&str, &str), ApiError> {
+        match self.principal()? {
+            Principal::User {
+                user_id,
+                session_id,
+            } => Ok((user_id, session_id)),
+            _ => Err(ApiError::Forbidden),
+        }
+    }
+
+    /// Admits the user `user_id` through their own token.
+    pub fn require_self(&self, user_id: &str) -> Result<(), ApiError> {
+        match self.require_user()? {
+            (own, _) if own == user_id => Ok(()),
+            _ => Err(ApiError::Forbidden),
+        }
+    }
+
+    /// Admits the user `user_id` through their own token, or the private key.
+    pub fn require_self_or_admin(&self, user_id: &str) -> Result<(), ApiError> {
+        match self.principal()? {
+            Principal::Admin => Ok(()),
+            Principal::User { user_id: own, .. } if own == user_id => Ok(()),
+            _ => Err(ApiError::Forbidden),
         }
     }
 }

@@ -31,7 +31,14 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/api/v1/auth/register", post(auth_routes::register))
-        .route("/api/v1/users/{user_id}", get(users::view))
+        .route(
+            "/api/v1/auth/session",
+            post(auth_routes::login).delete(auth_routes::logout),
+        )
+        .route(
+            "/api/v1/users/{user_id}",
+            get(users::view).patch(users::update),
+        )
         .route("/api/v1/health", get(system::health))
         .route("/api/v1/version", get(system::version))
         .route("/health", get(system::health))

@@ -34,6 +34,13 @@ pub fn user(view: &UserView) -> Value {
     })
 }
 
+/// The user object with the session token, as Register and Login answer.
+pub fn user_with_token(view: &UserView, token: &str) -> Value {
+    let mut object = user(view);
+    object["token"] = json!(token);
+    object
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,28 +1,81 @@
-//! User routes: View.
+//! User routes: View and Update.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use serde::Deserialize;
 
+use super::body::{parse, RawBody, Validate};
 use super::context::Caller;
+use super::validate::is_name;
 use super::{render, success};
-use crate::error::{ApiError, Resource};
+use crate::accounts::profile::{update as update_profile, ProfileChange};
+use crate::accounts::session::user_view;
+use crate::error::ApiError;
 use crate::state::AppState;
-use crate::storage::views;
 
-/// `GET /users/{user_id}`: 200 with the user, 404 when there is no such user.
+/// `GET /users/{user_id}`: the user's own token or the private key; 404 when there is no such
+/// user.
 pub async fn view(
     State(state): State<AppState>,
     caller: Caller,
     Path(user_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.require_private()?;
-    let view = views::user(&state.db, &user_id)
-        .await?
-        .ok_or(ApiError::NotFound(Resource::User))?;
+    caller.require_self_or_admin(&user_id)?;
+    let view = user_view(&state, &user_id).await?;
     Ok(success(
         StatusCode::OK,
         "User fetched successfully.",
+        render::user(&view),
+    ))
+}
+
+/// Only these keys may change; any other key is refused whole.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBody {
+    #[serde(default, deserialize_with = "present")]
+    first_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    last_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    is_dark_mode: Option<bool>,
+}
+
+/// A key that is present must carry a value: `null` is a schema error, not "unchanged".
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+impl Validate for UpdateBody {
+    fn is_valid(&self) -> bool {
+        self.first_name.as_deref().is_none_or(is_name)
+            && self.last_name.as_deref().is_none_or(is_name)
+    }
+}
+
+/// `PATCH /users/{user_id}` with the user's own token: 200 with the changed user.
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    caller.require_self(&user_id)?;
+    let body: UpdateBody = parse(&body)?;
+    let change = ProfileChange {
+        first_name: body.first_name,
+        last_name: body.last_name,
+        is_dark_mode: body.is_dark_mode,
+    };
+    let view = update_profile(&state, &user_id, change, &caller.meta).await?;
+    Ok(success(
+        StatusCode::OK,
+        "User updated successfully.",
         render::user(&view),
     ))
 }

@@ -15,7 +15,7 @@ use clara_projections::{LoggedEvent, Recorded, ViewSet};
 use tokio::sync::Mutex;
 
 use super::log::{read_after, LogRecord};
-use super::views::{self, UPSERT_CHUNK, VIEW_TABLES};
+use super::views::{self, VIEW_TABLES};
 use super::Db;
 use crate::with_pool;
 
@@ -69,14 +69,13 @@ impl Projector {
             };
             let decoded = decode_all(&records)?;
             let mut set = ViewSet::default();
-            set.users
-                .extend(views::users(&self.db, ViewSet::users_to_load(&decoded)).await?);
+            views::load_into(&self.db, &mut set, ViewSet::to_load(&decoded)).await?;
             for (at, event) in &decoded {
                 set.apply(at, event);
             }
             if self.write(&set, Some(checkpoint), last).await? {
                 total.events += records.len() as u64;
-                total.views_written += set.users.len() as u64;
+                total.views_written += (set.users.len() + set.sessions.len()) as u64;
                 total.position = last;
             }
         }
@@ -102,7 +101,7 @@ impl Projector {
             progress(report.events);
         }
         self.write(&set, None, report.position).await?;
-        report.views_written = set.users.len() as u64;
+        report.views_written = (set.users.len() + set.sessions.len()) as u64;
         Ok(report)
     }
 
@@ -150,7 +149,7 @@ impl Projector {
         let advance =
             db.sql("UPDATE projector_checkpoints SET position = ? WHERE name = ? AND position = ?");
         let reset = db.sql("UPDATE projector_checkpoints SET position = ? WHERE name = ?");
-        let users: Vec<_> = set.users.iter().collect();
+        let tables = views::rows(set)?;
         with_pool!(db, pool => {
             let mut tx = pool.begin().await?;
             // The checkpoint row is written first: its row lock serialises projectors across
@@ -168,14 +167,15 @@ impl Projector {
                     sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
                 }
             }
-            for chunk in users.chunks(UPSERT_CHUNK) {
-                let sql = db.sql(&views::upsert_users(chunk.len()));
-                let mut upsert = sqlx::query(&sql);
-                for (id, view) in chunk {
-                    upsert = upsert.bind(*id).bind(&view.email).bind(view.created_at_ms)
-                        .bind(view.position).bind(serde_json::to_string(view)?);
+            for (table, rows) in &tables {
+                for (sql, chunk) in views::upserts(table, rows) {
+                    let sql = db.sql(&sql);
+                    let mut upsert = sqlx::query(&sql);
+                    for (id, sort_key, position, data) in chunk {
+                        upsert = upsert.bind(id).bind(sort_key).bind(position).bind(data);
+                    }
+                    upsert.execute(&mut *tx).await?;
                 }
-                upsert.execute(&mut *tx).await?;
             }
             tx.commit().await?;
         });

@@ -1,46 +1,100 @@
 //! Reading the views that serve the GET routes. Only the projector writes them.
+//!
+//! Every view table has one shape — `id`, `sort_key`, `position`, `data` (the view as JSON) —
+//! so one upsert and one loader serve them all.
 
-use clara_projections::UserView;
+use clara_projections::{SessionView, UserView, ViewSet};
+use serde::de::DeserializeOwned;
 
 use super::Db;
 use crate::with_pool;
 
+/// Every view table, emptied by a replay before the log is folded in again.
+pub const VIEW_TABLES: &[&str] = &["user_views", "session_views"];
 pub const SELECT_USER: &str = "SELECT data FROM user_views WHERE id = ?";
 /// Rows written per upsert statement.
-pub const UPSERT_CHUNK: usize = 100;
+const UPSERT_CHUNK: usize = 100;
 
-/// An upsert of `rows` user views; bind id, email, created_at, position and data per row.
-pub fn upsert_users(rows: usize) -> String {
-    let values = vec!["(?, ?, ?, ?, ?)"; rows].join(", ");
-    format!(
-        "INSERT INTO user_views (id, email, created_at, position, data) VALUES {values} \
-         ON CONFLICT (id) DO UPDATE SET email = excluded.email, created_at = excluded.created_at, \
-         position = excluded.position, data = excluded.data"
-    )
-}
-/// Every view table, emptied by a replay before the log is folded in again.
-pub const VIEW_TABLES: &[&str] = &["user_views"];
+/// One row to write: id, sort key, position and the view as JSON.
+pub type Row = (String, i64, i64, String);
 
 /// The user view of `id`, if the user exists.
 pub async fn user(db: &Db, id: &str) -> Result<Option<UserView>, sqlx::Error> {
-    let sql = db.sql(SELECT_USER);
+    load(db, "user_views", id).await
+}
+
+/// The session view of `id`, if such a session was ever opened.
+pub async fn session(db: &Db, id: &str) -> Result<Option<SessionView>, sqlx::Error> {
+    load(db, "session_views", id).await
+}
+
+async fn load<V: DeserializeOwned>(
+    db: &Db,
+    table: &str,
+    id: &str,
+) -> Result<Option<V>, sqlx::Error> {
+    let sql = db.sql(&format!("SELECT data FROM {table} WHERE id = ?"));
     let data: Option<String> = with_pool!(db, pool => {
         sqlx::query_scalar(&sql).bind(id).fetch_optional(pool).await?
     });
     data.map(|text| decode(&text)).transpose()
 }
 
-/// The stored user views among `ids`; a missing one is a fresh default.
-pub async fn users(db: &Db, ids: Vec<String>) -> Result<Vec<(String, UserView)>, sqlx::Error> {
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let view = user(db, &id).await?.unwrap_or_default();
-        out.push((id, view));
-    }
-    Ok(out)
+/// Parses a stored view row; a row that does not parse is corruption, reported as such.
+pub fn decode<V: DeserializeOwned>(text: &str) -> Result<V, sqlx::Error> {
+    serde_json::from_str(text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
-/// Parses a stored view row; a row that does not parse is corruption, reported as such.
-pub fn decode(text: &str) -> Result<UserView, sqlx::Error> {
-    serde_json::from_str(text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+/// Loads into `set` the stored views a batch needs before it is folded.
+pub async fn load_into(
+    db: &Db,
+    set: &mut ViewSet,
+    ids: clara_projections::ToLoad,
+) -> Result<(), sqlx::Error> {
+    for id in ids.users {
+        let view = user(db, &id).await?.unwrap_or_default();
+        set.users.insert(id, view);
+    }
+    for id in ids.sessions {
+        let view = session(db, &id).await?.unwrap_or_default();
+        set.sessions.insert(id, view);
+    }
+    Ok(())
+}
+
+/// The rows `set` writes, per table.
+pub fn rows(set: &ViewSet) -> Result<Vec<(&'static str, Vec<Row>)>, serde_json::Error> {
+    let users = set
+        .users
+        .iter()
+        .map(|(id, v)| {
+            Ok((
+                id.clone(),
+                v.created_at_ms,
+                v.position,
+                serde_json::to_string(v)?,
+            ))
+        })
+        .collect::<Result<_, serde_json::Error>>()?;
+    let sessions = set
+        .sessions
+        .iter()
+        .map(|(id, v)| Ok((id.clone(), 0, v.position, serde_json::to_string(v)?)))
+        .collect::<Result<_, serde_json::Error>>()?;
+    Ok(vec![("user_views", users), ("session_views", sessions)])
+}
+
+/// Upserts of `rows` in statements of at most [`UPSERT_CHUNK`] rows each, ready to bind.
+pub fn upserts(table: &str, rows: &[Row]) -> Vec<(String, Vec<Row>)> {
+    rows.chunks(UPSERT_CHUNK)
+        .map(|chunk| {
+            let values = vec!["(?, ?, ?, ?)"; chunk.len()].join(", ");
+            let sql = format!(
+                "INSERT INTO {table} (id, sort_key, position, data) VALUES {values} \
+                 ON CONFLICT (id) DO UPDATE SET sort_key = excluded.sort_key, \
+                 position = excluded.position, data = excluded.data"
+            );
+            (sql, chunk.to_vec())
+        })
+        .collect()
 }

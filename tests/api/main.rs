@@ -6,6 +6,8 @@ mod support;
 mod cli;
 mod envelope;
 mod health;
+mod profile;
 mod projector;
 mod register;
+mod sessions;
 mod users;

@@ -27,6 +27,10 @@ async fn commit_without_projection(app: &TestApp, id: &str, email: &str) {
         first_name: "grace".into(),
         last_name: "hopper".into(),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".into(),
+        session: clara_aggregates::NewSession {
+            session_id: format!("session_of_{id}"),
+            expires_at_ms: i64::MAX,
+        },
     };
     app.state
         .users
@@ -58,7 +62,7 @@ async fn a_lost_view_update_is_caught_up_by_the_projector_and_at_restart(backend
     );
 
     let report = app.state.projector.catch_up().await.unwrap();
-    assert_eq!(report.events, 1);
+    assert_eq!(report.events, 2, "the registration and its first session");
     let caught_up = app
         .send(Method::GET, &path(&first), Some(&app.private_key()), None)
         .await;

@@ -55,17 +55,16 @@ async fn registering_creates_an_inactive_user_with_title_cased_names(backend: Ba
         "{created}"
     );
 
-    // The caller reads its own write straight away.
-    let view = app
-        .send(
-            Method::GET,
-            &format!("/api/v1/users/{id}"),
-            Some(&app.private_key()),
-            None,
-        )
-        .await;
+    // The caller reads its own write straight away, with the token it was given.
+    let token = user["token"].as_str().unwrap();
+    assert!(token.starts_with("clara_user_"));
+    let bearer = format!("Bearer {token}");
+    let path = format!("/api/v1/users/{id}");
+    let view = app.send(Method::GET, &path, Some(&bearer), None).await;
     assert_eq!(view.status, StatusCode::OK);
-    assert_eq!(view.json["data"], *user);
+    let mut without_token = user.clone();
+    without_token.as_object_mut().unwrap().remove("token");
+    assert_eq!(view.json["data"], without_token);
 }
 
 async fn the_log_keeps_an_argon2id_hash_never_the_password(backend: Backend) {
@@ -94,7 +93,11 @@ async fn events_carry_request_id_and_actor_as_metadata(backend: Backend) {
     let request_id = reply.headers["x-request-id"].to_str().unwrap().to_string();
     let rows: Vec<String> = clara::with_pool!(app.db(), pool =>
         sqlx::query_scalar("SELECT CAST(metadata AS TEXT) FROM events ORDER BY position").fetch_all(pool).await.unwrap());
-    assert_eq!(rows.len(), 2, "an e-mail claim and a registration");
+    assert_eq!(
+        rows.len(),
+        3,
+        "an e-mail claim, a registration and its session"
+    );
     for row in rows {
         let metadata: serde_json::Value = serde_json::from_str(&row).unwrap();
         assert_eq!(metadata["request_id"], request_id.as_str());

@@ -115,7 +115,12 @@ impl TestApp {
     pub async fn open(database_url: &str) -> Self {
         let db = Db::connect(database_url).await.unwrap();
         db.migrate().await.unwrap();
-        let state = AppState::new(db, test_secrets(), Passwords::production());
+        let state = AppState::new(
+            db,
+            test_secrets(),
+            Passwords::production(),
+            Default::default(),
+        );
         state.projector.catch_up().await.unwrap();
         Self {
             client: Client {
@@ -143,6 +148,25 @@ impl TestApp {
 }
 
 impl Client {
+    /// `Bearer <token>` of a Register or Login reply.
+    pub fn bearer(reply: &Reply) -> String {
+        format!(
+            "Bearer {}",
+            reply.json["data"]["token"]
+                .as_str()
+                .expect("a token in the reply")
+        )
+    }
+
+    /// `Basic base64(email:password)`.
+    pub fn basic(email: &str, password: &str) -> String {
+        use base64::Engine;
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{email}:{password}"))
+        )
+    }
+
     pub fn public_key(&self) -> String {
         self.public_key.clone()
     }
@@ -184,6 +208,9 @@ impl Client {
             json,
         }
     }
+
+    /// The password [`Client::register`] gives every user.
+    pub const PASSWORD: &'static str = "correct horse battery";
 
     /// Registers a user with the public key and returns the reply.
     pub async fn register(&self, email: &str) -> Reply {

@@ -1,0 +1,30 @@
+//! Profile changes: names and the dark-mode preference.
+
+use clara_aggregates::UserCommand;
+use clara_projections::UserView;
+
+use crate::accounts::session::user_view;
+use crate::commands::Meta;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub struct ProfileChange {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub is_dark_mode: Option<bool>,
+}
+
+pub async fn update(
+    state: &AppState,
+    user_id: &str,
+    change: ProfileChange,
+    meta: &Meta,
+) -> Result<UserView, ApiError> {
+    let command = UserCommand::UpdateProfile {
+        first_name: change.first_name,
+        last_name: change.last_name,
+        is_dark_mode: change.is_dark_mode,
+    };
+    state.users.execute(user_id, command, meta).await?;
+    user_view(state, user_id).await
+}

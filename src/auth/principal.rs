@@ -1,0 +1,47 @@
+//! Who a request acts as, once its credential has been verified.
+
+use crate::auth::credential::Credential;
+use crate::auth::token::{verify, USER_TOKEN_PREFIX};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::storage::views;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// The public key: pre-login calls.
+    Public,
+    /// The private key: admin calls, any user.
+    Admin,
+    /// A signed-in user, through an open session.
+    User { user_id: String, session_id: String },
+}
+
+impl Principal {
+    /// Verifies `credential`: a missing, malformed, forged or expired one, or a token whose
+    /// session has closed, is 401.
+    pub async fn resolve(credential: &Credential, state: &AppState) -> Result<Self, ApiError> {
+        match credential {
+            Credential::Public => Ok(Principal::Public),
+            Credential::Private => Ok(Principal::Admin),
+            Credential::UserToken(jwt) => {
+                let claims =
+                    verify(&state.secrets.jwt_secret, jwt, "user").ok_or(ApiError::Unauthorized)?;
+                let session = views::session(&state.db, &claims.sid).await?;
+                if session.is_some_and(|s| s.admits(&claims.sub, crate::clock::now_ms())) {
+                    Ok(Principal::User {
+                        user_id: claims.sub,
+                        session_id: claims.sid,
+                    })
+                } else {
+                    Err(ApiError::Unauthorized)
+                }
+            }
+            _ => Err(ApiError::Unauthorized),
+        }
+    }
+}
+
+/// Strips the scheme off a user token, for tests and clients that hold the full string.
+pub fn user_jwt(token: &str) -> Option<&str> {
+    token.strip_prefix(USER_TOKEN_PREFIX)
+}

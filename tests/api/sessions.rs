@@ -1,0 +1,235 @@
+//! Sessions: tokens from Register and Login, Logout, forged tokens, and the sign-in lockout.
+
+use axum::http::{Method, StatusCode};
+use clara::auth::token::issue_user_token;
+use futures::future::join_all;
+
+use crate::support::{assert_error, Backend, Client, TestApp};
+
+crate::on_both_backends!(
+    a_token_admits_its_own_user_only,
+    login_with_the_right_password_opens_a_working_session,
+    wrong_unknown_or_missing_credentials_are_401,
+    logout_closes_only_the_calling_session,
+    logout_needs_a_user_token,
+    forged_expired_and_tampered_tokens_are_401,
+    parallel_wrong_passwords_are_each_counted_then_the_account_locks,
+);
+
+const UNAUTHORIZED: &str = "Authorization header or OTP is either missing, invalid or expired.";
+const FORBIDDEN: &str = "You do not have access to the requested resource.";
+const SESSION: &str = "/api/v1/auth/session";
+
+fn user_path(reply: &crate::support::Reply) -> String {
+    format!(
+        "/api/v1/users/{}",
+        reply.json["data"]["id"].as_str().unwrap()
+    )
+}
+
+async fn a_token_admits_its_own_user_only(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let ada = app.register("ada@example.com").await;
+    let grace = app.register("grace@example.com").await;
+    let own = app
+        .send(
+            Method::GET,
+            &user_path(&ada),
+            Some(&Client::bearer(&ada)),
+            None,
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::OK);
+    let other = app
+        .send(
+            Method::GET,
+            &user_path(&grace),
+            Some(&Client::bearer(&ada)),
+            None,
+        )
+        .await;
+    assert_error(&other, StatusCode::FORBIDDEN, FORBIDDEN);
+}
+
+async fn login_with_the_right_password_opens_a_working_session(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let ada = app.register("ada@example.com").await;
+    let login = app
+        .send(
+            Method::POST,
+            SESSION,
+            Some(&Client::basic("ADA@example.com", Client::PASSWORD)),
+            None,
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.text);
+    assert_eq!(login.json["message"], "User logged in successfully.");
+    assert_eq!(login.json["data"]["id"], ada.json["data"]["id"]);
+    assert_ne!(
+        login.json["data"]["token"], ada.json["data"]["token"],
+        "a new session"
+    );
+    let view = app
+        .send(
+            Method::GET,
+            &user_path(&ada),
+            Some(&Client::bearer(&login)),
+            None,
+        )
+        .await;
+    assert_eq!(view.status, StatusCode::OK);
+}
+
+async fn wrong_unknown_or_missing_credentials_are_401(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    app.register("ada@example.com").await;
+    let before = app.count_events(Some("SessionOpened")).await;
+    let attempts = [
+        Some(Client::basic("ada@example.com", "wrong password")),
+        Some(Client::basic("nobody@example.com", Client::PASSWORD)),
+        Some("Basic not-base64!".to_string()),
+        Some(app.public_key()),
+        None,
+    ];
+    for auth in attempts {
+        let reply = app.send(Method::POST, SESSION, auth.as_deref(), None).await;
+        assert_error(&reply, StatusCode::UNAUTHORIZED, UNAUTHORIZED);
+    }
+    assert_eq!(app.count_events(Some("SessionOpened")).await, before);
+    assert_eq!(
+        app.count_events(Some("LoginFailed")).await,
+        1,
+        "only the known user's failure is recorded"
+    );
+}
+
+async fn logout_closes_only_the_calling_session(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let ada = app.register("ada@example.com").await;
+    let login = app
+        .send(
+            Method::POST,
+            SESSION,
+            Some(&Client::basic("ada@example.com", Client::PASSWORD)),
+            None,
+        )
+        .await;
+    let bye = app
+        .send(Method::DELETE, SESSION, Some(&Client::bearer(&login)), None)
+        .await;
+    assert_eq!(bye.status, StatusCode::NO_CONTENT);
+    assert!(bye.text.is_empty());
+    let closed = app
+        .send(
+            Method::GET,
+            &user_path(&ada),
+            Some(&Client::bearer(&login)),
+            None,
+        )
+        .await;
+    assert_error(&closed, StatusCode::UNAUTHORIZED, UNAUTHORIZED);
+    let again = app
+        .send(Method::DELETE, SESSION, Some(&Client::bearer(&login)), None)
+        .await;
+    assert_error(&again, StatusCode::UNAUTHORIZED, UNAUTHORIZED);
+    let other = app
+        .send(
+            Method::GET,
+            &user_path(&ada),
+            Some(&Client::bearer(&ada)),
+            None,
+        )
+        .await;
+    assert_eq!(
+        other.status,
+        StatusCode::OK,
+        "the registration's session stays open"
+    );
+}
+
+async fn logout_needs_a_user_token(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let none = app.send(Method::DELETE, SESSION, None, None).await;
+    assert_error(&none, StatusCode::UNAUTHORIZED, UNAUTHORIZED);
+    for key in [app.public_key(), app.private_key()] {
+        let reply = app.send(Method::DELETE, SESSION, Some(&key), None).await;
+        assert_error(&reply, StatusCode::FORBIDDEN, FORBIDDEN);
+    }
+}
+
+async fn forged_expired_and_tampered_tokens_are_401(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let ada = app.register("ada@example.com").await;
+    let path = user_path(&ada);
+    let id = ada.json["data"]["id"].as_str().unwrap();
+    let token = ada.json["data"]["token"].as_str().unwrap();
+    let claims = clara::auth::token::verify(
+        &app.state.secrets.jwt_secret,
+        token.strip_prefix("clara_user_").unwrap(),
+        "user",
+    )
+    .unwrap();
+    let secret = &app.state.secrets.jwt_secret;
+    let expired = issue_user_token(secret, id, &claims.sid, 0, 1_000);
+    let forged = issue_user_token(
+        "not the secret",
+        id,
+        &claims.sid,
+        clara::clock::now_ms(),
+        i64::MAX / 2,
+    );
+    let unknown_session = issue_user_token(
+        secret,
+        id,
+        "session_unknown",
+        clara::clock::now_ms(),
+        i64::MAX / 2,
+    );
+    let mut tampered = token.to_string();
+    tampered.insert(token.len() - 3, 'x');
+    for bad in [
+        expired,
+        forged,
+        unknown_session,
+        tampered,
+        "clara_user_".to_string(),
+    ] {
+        let reply = app
+            .send(Method::GET, &path, Some(&format!("Bearer {bad}")), None)
+            .await;
+        assert_error(&reply, StatusCode::UNAUTHORIZED, UNAUTHORIZED);
+    }
+}
+
+async fn parallel_wrong_passwords_are_each_counted_then_the_account_locks(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    app.register("ada@example.com").await;
+    let guesses = (0..50).map(|n| {
+        let client = app.client.clone();
+        tokio::spawn(async move {
+            let auth = Client::basic("ada@example.com", &format!("guess number {n}"));
+            client
+                .send(Method::POST, SESSION, Some(&auth), None)
+                .await
+                .status
+        })
+    });
+    for status in join_all(guesses).await {
+        assert_eq!(status.unwrap(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        app.count_events(Some("LoginFailed")).await,
+        50,
+        "no failure lost to a race"
+    );
+    // Locked: even the right password is refused, with the same answer.
+    let right = app
+        .send(
+            Method::POST,
+            SESSION,
+            Some(&Client::basic("ada@example.com", Client::PASSWORD)),
+            None,
+        )
+        .await;
+    assert_error(&right, StatusCode::UNAUTHORIZED, UNAUTHORIZED);
+}

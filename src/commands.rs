@@ -7,8 +7,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::PersistedEventStore;
-use cqrs_es::{Aggregate, AggregateError, CqrsFramework, EventStore};
+use cqrs_es::{Aggregate, AggregateError, EventStore};
 
 use crate::error::ApiError;
 use crate::storage::{AnyEventRepository, Db, Projector};
@@ -46,7 +47,6 @@ pub struct CommandBus<A: Aggregate> {
 }
 
 struct Inner<A: Aggregate> {
-    cqrs: CqrsFramework<A, Store<A>>,
     store: Store<A>,
     projector: Arc<Projector>,
 }
@@ -68,18 +68,9 @@ where
     pub fn new(db: &Db, projector: Arc<Projector>) -> Self {
         // The plain event store: cqrs-es 0.5's snapshot and aggregate stores re-apply events
         // that `handle` already applied.
-        let cqrs = CqrsFramework::new(
-            Store::<A>::new_event_store(AnyEventRepository::new(db)),
-            vec![],
-            (),
-        );
         let store = Store::<A>::new_event_store(AnyEventRepository::new(db));
         Self {
-            inner: Arc::new(Inner {
-                cqrs,
-                store,
-                projector,
-            }),
+            inner: Arc::new(Inner { store, projector }),
         }
     }
 
@@ -94,18 +85,30 @@ where
         Ok(std::mem::take(&mut context.aggregate))
     }
 
-    /// One attempt, without retry or projection: for flows that retry a larger unit.
+    /// One attempt, without retry or projection: load, decide, commit. Returns the events
+    /// committed, so a caller can tell a recorded failure (say, a wrong code) from a success.
     pub async fn execute_once(
         &self,
         id: &str,
         command: A::Command,
         meta: &Meta,
-    ) -> Result<(), ApiError> {
-        self.inner
-            .cqrs
-            .execute_with_metadata(id, command, meta.to_map())
+    ) -> Result<Vec<A::Event>, ApiError> {
+        let store = &self.inner.store;
+        let mut context = store.load_aggregate(id).await.map_err(ApiError::from)?;
+        let sink = EventSink::default();
+        context
+            .aggregate
+            .handle(command, &(), &sink)
             .await
-            .map_err(|e: AggregateError<A::Error>| ApiError::from(e))
+            .map_err(|e| ApiError::from(AggregateError::UserError(e)))?;
+        let events = sink.collect().await;
+        if !events.is_empty() {
+            store
+                .commit(events.clone(), context, meta.to_map())
+                .await
+                .map_err(|e: AggregateError<A::Error>| ApiError::from(e))?;
+        }
+        Ok(events)
     }
 
     /// Executes `command`, retrying lost races, then folds the new events into the views.
@@ -114,10 +117,10 @@ where
         id: &str,
         command: A::Command,
         meta: &Meta,
-    ) -> Result<(), ApiError> {
-        retry_on_conflict(|| self.execute_once(id, command.clone(), meta)).await?;
+    ) -> Result<Vec<A::Event>, ApiError> {
+        let events = retry_on_conflict(|| self.execute_once(id, command.clone(), meta)).await?;
         self.inner.projector.catch_up().await?;
-        Ok(())
+        Ok(events)
     }
 }
 

@@ -4,6 +4,8 @@
 
 use clap::{Args, ValueEnum};
 
+use crate::mail::{MailSettings, SmtpSettings, SmtpTls};
+
 #[derive(Args, Debug, Clone)]
 pub struct Config {
     /// Where events and views live: sqlite://PATH (created on first start) or postgres://…
@@ -32,6 +34,44 @@ pub struct Config {
     )]
     pub session_expiry_in_days: u32,
 
+    /// How many minutes a one-time code lives.
+    #[arg(
+        long,
+        env = "OTP_EXPIRY_IN_MINUTES",
+        default_value_t = 10,
+        global = true
+    )]
+    pub otp_expiry_in_minutes: u32,
+
+    /// SMTP server for outgoing mail; unset: mail is written to MAIL_OUTBOX_DIR instead.
+    #[arg(long, env = "SMTP_HOST", global = true)]
+    pub smtp_host: Option<String>,
+
+    /// SMTP port.
+    #[arg(long, env = "SMTP_PORT", default_value_t = 587, global = true)]
+    pub smtp_port: u16,
+
+    /// How the SMTP connection is secured.
+    #[arg(long, env = "SMTP_TLS", value_enum, default_value_t = SmtpTls::Starttls, global = true)]
+    pub smtp_tls: SmtpTls,
+
+    /// SMTP user name (the password comes from SMTP_PASSWORD in the environment).
+    #[arg(long, env = "SMTP_USERNAME", global = true)]
+    pub smtp_username: Option<String>,
+
+    /// Sender of Clara's mail.
+    #[arg(
+        long,
+        env = "MAIL_FROM",
+        default_value = "Clara <no-reply@localhost>",
+        global = true
+    )]
+    pub mail_from: String,
+
+    /// Where mail is written when SMTP is not configured.
+    #[arg(long, env = "MAIL_OUTBOX_DIR", default_value = "outbox", global = true)]
+    pub mail_outbox_dir: std::path::PathBuf,
+
     /// Log line format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -50,13 +90,27 @@ Secrets (environment only; with SQLite they are generated on first start and kep
   PUBLIC_API_KEY    raw key for pre-login calls (register, send OTP, activate)
   PRIVATE_API_KEY   raw key for admin calls and acting on any user
   JWT_SECRET        HS256 signing secret for user and API key tokens
+  SMTP_PASSWORD     password for SMTP_USERNAME
 
 Logging: RUST_LOG (default info), LOG_FORMAT (text or json). A .env file is read too.";
 
 impl Config {
     pub fn settings(&self) -> crate::state::Settings {
+        let smtp = self.smtp_host.clone().map(|host| SmtpSettings {
+            host,
+            port: self.smtp_port,
+            tls: self.smtp_tls,
+            username: self.smtp_username.clone(),
+            password: std::env::var("SMTP_PASSWORD").ok(),
+        });
         crate::state::Settings {
             session_expiry_ms: i64::from(self.session_expiry_in_days) * 24 * 3_600_000,
+            otp_expiry_ms: i64::from(self.otp_expiry_in_minutes) * 60_000,
+            mail: MailSettings {
+                smtp,
+                from: self.mail_from.clone(),
+                outbox_dir: self.mail_outbox_dir.clone(),
+            },
         }
     }
 }

@@ -23,6 +23,10 @@ pub enum ApiError {
     AlreadyExists,
     #[error("missing, invalid or expired credential")]
     Unauthorized,
+    #[error("two-factor sign-in needs a valid code")]
+    SecondFactorRequired,
+    #[error("the account is not active")]
+    Inactive,
     #[error("caller may not access this resource")]
     Forbidden,
     #[error("{0:?} not found")]
@@ -48,7 +52,10 @@ impl From<UserError> for ApiError {
             UserError::NotFound => ApiError::NotFound(Resource::User),
             // A locked account answers exactly like a wrong password, so the lock reveals
             // nothing to whoever is guessing.
-            UserError::Locked | UserError::SessionNotOpen => ApiError::Unauthorized,
+            UserError::Locked | UserError::SessionNotOpen | UserError::InvalidCode => {
+                ApiError::Unauthorized
+            }
+            UserError::SecondFactorRequired => ApiError::SecondFactorRequired,
         }
     }
 }

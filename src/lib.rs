@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod mail;
 pub mod secrets;
 pub mod server;
 pub mod state;

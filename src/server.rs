@@ -14,6 +14,8 @@ use crate::storage::Db;
 
 /// How often the projector looks for events committed by other processes.
 const PROJECTOR_INTERVAL: Duration = Duration::from_millis(500);
+/// How often the mail dispatcher looks for codes to send when nobody nudges it.
+const MAILER_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Connects to and migrates the configured database.
 pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
@@ -30,7 +32,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         secrets,
         Passwords::production(),
         config.settings(),
-    );
+    )?;
     let report = state
         .projector
         .catch_up()
@@ -44,7 +46,11 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let projector = state.projector.clone();
-    let background = tokio::spawn(async move { projector.run(PROJECTOR_INTERVAL, stopped).await });
+    let projector_stopped = stopped.clone();
+    let background =
+        tokio::spawn(async move { projector.run(PROJECTOR_INTERVAL, projector_stopped).await });
+    let mailer = state.mailer.clone();
+    let mail = tokio::spawn(async move { mailer.run(MAILER_INTERVAL, stopped).await });
 
     let address = format!("{}:{}", config.host, config.port);
     let listener = TcpListener::bind(&address).await.with_context(|| {
@@ -63,6 +69,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
 
     let _ = stop.send(true);
     let _ = background.await;
+    let _ = mail.await;
     db.close().await;
     tracing::info!("clara stopped");
     Ok(())

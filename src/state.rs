@@ -4,8 +4,11 @@ use std::sync::Arc;
 
 use clara_aggregates::{EmailClaim, User};
 
+use crate::auth::otp::OtpCodes;
 use crate::auth::password::Passwords;
+use crate::clock::Clock;
 use crate::commands::CommandBus;
+use crate::mail::{MailSettings, Mailer, Transport};
 use crate::secrets::Secrets;
 use crate::storage::{Db, Projector};
 
@@ -14,12 +17,17 @@ use crate::storage::{Db, Projector};
 pub struct Settings {
     /// How long a user token and its session last.
     pub session_expiry_ms: i64,
+    /// How long a one-time code lives.
+    pub otp_expiry_ms: i64,
+    pub mail: MailSettings,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             session_expiry_ms: 7 * 24 * 3_600_000,
+            otp_expiry_ms: 10 * 60_000,
+            mail: MailSettings::default(),
         }
     }
 }
@@ -30,22 +38,43 @@ pub struct AppState {
     pub db: Db,
     pub secrets: Arc<Secrets>,
     pub passwords: Passwords,
+    pub clock: Clock,
+    pub otp: Arc<OtpCodes>,
     pub projector: Arc<Projector>,
+    pub mailer: Arc<Mailer>,
     pub users: CommandBus<User>,
     pub claims: CommandBus<EmailClaim>,
 }
 
 impl AppState {
-    pub fn new(db: Db, secrets: Secrets, passwords: Passwords, settings: Settings) -> Self {
+    pub fn new(
+        db: Db,
+        secrets: Secrets,
+        passwords: Passwords,
+        settings: Settings,
+    ) -> anyhow::Result<Self> {
         let projector = Arc::new(Projector::new(db.clone()));
-        Self {
-            settings: Arc::new(settings),
+        let clock = Clock::default();
+        let otp = Arc::new(OtpCodes::new(&secrets.jwt_secret));
+        let transport = Transport::new(&settings.mail)?;
+        let mailer = Mailer::new(
+            db.clone(),
+            transport,
+            settings.mail.from.clone(),
+            otp.clone(),
+            clock.clone(),
+        );
+        Ok(Self {
             users: CommandBus::new(&db, projector.clone()),
             claims: CommandBus::new(&db, projector.clone()),
+            settings: Arc::new(settings),
             secrets: Arc::new(secrets),
+            mailer: Arc::new(mailer),
             passwords,
+            clock,
+            otp,
             projector,
             db,
-        }
+        })
     }
 }

@@ -58,10 +58,22 @@ impl UserView {
                 }
                 self.updated_at_ms = at.recorded_at_ms;
             }
-            // Sign-in activity is not part of the user object.
+            UserEvent::Activated => {
+                self.is_active = true;
+                self.updated_at_ms = at.recorded_at_ms;
+            }
+            UserEvent::TwoFactorEnabled | UserEvent::TwoFactorDisabled => {
+                self.is_2fa_enabled = matches!(event, UserEvent::TwoFactorEnabled);
+                self.updated_at_ms = at.recorded_at_ms;
+            }
+            UserEvent::PasswordChanged { .. } => self.updated_at_ms = at.recorded_at_ms,
+            // Sign-in activity and codes are not part of the user object.
             UserEvent::SessionOpened { .. }
             | UserEvent::SessionClosed { .. }
-            | UserEvent::LoginFailed { .. } => {}
+            | UserEvent::LoginFailed { .. }
+            | UserEvent::OtpIssued { .. }
+            | UserEvent::OtpFailed { .. }
+            | UserEvent::OtpConsumed { .. } => {}
         }
         self.position = at.position;
     }

@@ -1,5 +1,7 @@
 //! Account use cases: resolve the outside facts a command needs, then execute it.
 
+pub mod lookup;
+pub mod otp;
 pub mod profile;
 pub mod register;
 pub mod session;

@@ -1,9 +1,10 @@
 //! Registration: hash the password, claim the e-mail race-free, then create the user.
 
 use clara_aggregates::names::normalise_email;
-use clara_aggregates::{EmailClaimCommand, UserCommand};
+use clara_aggregates::{EmailClaimCommand, OtpType, UserCommand};
 use clara_projections::UserView;
 
+use crate::accounts::otp::new_otp;
 use crate::accounts::session::{new_session, user_view};
 use crate::commands::{retry_on_conflict, Meta};
 use crate::error::ApiError;
@@ -36,8 +37,10 @@ pub async fn register(
         last_name: input.last_name,
         password_hash,
         session,
+        activation: new_otp(state, &user_id, OtpType::Activation),
     };
     state.users.execute(&user_id, command, meta).await?;
+    state.mailer.nudge();
     Ok((user_view(state, &user_id).await?, token))
 }
 
@@ -53,9 +56,10 @@ async fn claim_email(
     let claim = |owner_found_unregistered| EmailClaimCommand::Claim {
         user_id: user_id.to_string(),
         owner_found_unregistered,
-        now_ms: crate::clock::now_ms(),
+        now_ms: state.clock.now_ms(),
     };
-    match state.claims.execute_once(email, claim(false), meta).await {
+    let first = state.claims.execute_once(email, claim(false), meta).await;
+    match first.map(drop) {
         Err(ApiError::AlreadyExists) => {
             let owner = state.claims.load(email).await?.owner().map(str::to_string);
             let registered = match owner {
@@ -65,7 +69,11 @@ async fn claim_email(
             if registered {
                 return Err(ApiError::AlreadyExists);
             }
-            state.claims.execute_once(email, claim(true), meta).await
+            state
+                .claims
+                .execute_once(email, claim(true), meta)
+                .await
+                .map(drop)
         }
         other => other,
     }

@@ -1,11 +1,11 @@
 //! Sign-in and sign-out: sessions on the User aggregate and the tokens that name them.
 
-use clara_aggregates::names::normalise_email;
-use clara_aggregates::{NewSession, UserCommand};
+use clara_aggregates::{NewSession, OtpType, UserCommand};
 use clara_projections::UserView;
 
+use crate::accounts::lookup::by_email;
+use crate::accounts::otp::{presented, refuse_wrong_code};
 use crate::auth::token::issue_user_token;
-use crate::clock::now_ms;
 use crate::commands::Meta;
 use crate::error::{ApiError, Resource};
 use crate::ids::new_id;
@@ -14,7 +14,7 @@ use crate::storage::views;
 
 /// A new session for `user_id` and the token that names it.
 pub fn new_session(state: &AppState, user_id: &str) -> (NewSession, String) {
-    let now = now_ms();
+    let now = state.clock.now_ms();
     let session = NewSession {
         session_id: new_id("session"),
         expires_at_ms: now + state.settings.session_expiry_ms,
@@ -29,39 +29,37 @@ pub fn new_session(state: &AppState, user_id: &str) -> (NewSession, String) {
     (session, token)
 }
 
-/// Signs in with e-mail and password. Unknown e-mail, wrong password and a locked account
-/// all answer 401 after the same hashing work; every wrong password is recorded.
+/// Signs in with e-mail and password (and a TWO_FACTOR_AUTH code when two-factor sign-in
+/// is on). Unknown e-mail, wrong password and a locked account all answer 401 after the same
+/// hashing work; every wrong password and wrong code is recorded.
 pub async fn login(
     state: &AppState,
     email: &str,
     password: String,
+    code: Option<&str>,
     meta: &Meta,
 ) -> Result<(UserView, String), ApiError> {
-    let email = normalise_email(email);
-    let owner = state.claims.load(&email).await?.owner().map(str::to_string);
-    let mut account = None;
-    if let Some(user_id) = owner {
-        let user = state.users.load(&user_id).await?;
-        if user.is_registered() {
-            account = Some((user_id, user.password_hash().to_string()));
-        }
-    }
-    let matches = state
-        .passwords
-        .verify(password, account.as_ref().map(|(_, hash)| hash.clone()))
-        .await?;
-    let Some((user_id, _)) = account else {
+    let account = by_email(state, email).await?;
+    let hash = account
+        .as_ref()
+        .map(|(_, user)| user.password_hash().to_string());
+    let matches = state.passwords.verify(password, hash).await?;
+    let Some((user_id, user)) = account else {
         return Err(ApiError::Unauthorized);
     };
     let (session, token) = new_session(state, &user_id);
     let command = UserCommand::Login {
         password_matches: matches,
+        code: code.map(|code| presented(state, &user_id, OtpType::TwoFactorAuth, code)),
         session,
-        now_ms: now_ms(),
+        now_ms: state.clock.now_ms(),
     };
-    state.users.execute(&user_id, command, meta).await?;
+    let events = state.users.execute(&user_id, command, meta).await?;
     if !matches {
         return Err(ApiError::Unauthorized);
+    }
+    if user.is_two_factor_enabled() && refuse_wrong_code(&events).is_err() {
+        return Err(ApiError::SecondFactorRequired);
     }
     Ok((user_view(state, &user_id).await?, token))
 }
@@ -76,7 +74,7 @@ pub async fn logout(
     let command = UserCommand::Logout {
         session_id: session_id.to_string(),
     };
-    state.users.execute(user_id, command, meta).await
+    state.users.execute(user_id, command, meta).await.map(drop)
 }
 
 /// The user view after a command; its absence means the user does not exist.

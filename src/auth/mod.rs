@@ -1,6 +1,7 @@
 //! Authentication: password hashing and the credentials of the contract's §2.
 
 pub mod credential;
+pub mod otp;
 pub mod password;
 pub mod principal;
 pub mod token;

@@ -27,7 +27,7 @@ impl Principal {
                 let claims =
                     verify(&state.secrets.jwt_secret, jwt, "user").ok_or(ApiError::Unauthorized)?;
                 let session = views::session(&state.db, &claims.sid).await?;
-                if session.is_some_and(|s| s.admits(&claims.sub, crate::clock::now_ms())) {
+                if session.is_some_and(|s| s.admits(&claims.sub, state.clock.now_ms())) {
                     Ok(Principal::User {
                         user_id: claims.sub,
                         session_id: claims.sid,

@@ -8,8 +8,9 @@ mod writes;
 use argon2::Params;
 
 use crate::auth::password::Passwords;
+use crate::mail::MailSettings;
 use crate::secrets::Secrets;
-use crate::state::AppState;
+use crate::state::{AppState, Settings};
 use crate::storage::Db;
 use crate::with_pool;
 
@@ -82,8 +83,14 @@ async fn bench_backend(
         db.clone(),
         Secrets::generate(),
         Passwords::with_params(cheap),
-        Default::default(),
-    );
+        Settings {
+            mail: MailSettings {
+                outbox_dir: std::env::temp_dir().join("clara-bench-outbox"),
+                ..MailSettings::default()
+            },
+            ..Settings::default()
+        },
+    )?;
     figures.push(writes::measure(backend, &state, args).await?);
     truncate_log(&db).await?;
     figures.push(reads::measure(backend, &state, args).await?);

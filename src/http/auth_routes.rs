@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::body::{parse, RawBody, Validate};
+use super::codes::CodeBody;
 use super::context::Caller;
 use super::validate::{is_email, is_name, is_password};
 use super::{render, success};
@@ -55,12 +56,29 @@ pub async fn register(
     ))
 }
 
-/// `POST /auth/session` with Basic credentials: 200 with the user and a new session's token.
-pub async fn login(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    let Credential::Basic { email, password } = caller.credential else {
+/// `POST /auth/session` with Basic credentials (and `{"code"}` when two-factor sign-in is
+/// on): 200 with the user and a new session's token.
+pub async fn login(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    let Credential::Basic { email, password } = &caller.credential else {
         return Err(ApiError::Unauthorized);
     };
-    let (view, token) = session::login(&state, &email, password, &caller.meta).await?;
+    let code = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        Some(parse::<CodeBody>(&body)?.code)
+    };
+    let (view, token) = session::login(
+        &state,
+        email,
+        password.clone(),
+        code.as_deref(),
+        &caller.meta,
+    )
+    .await?;
     Ok(success(
         StatusCode::OK,
         "User logged in successfully.",

@@ -27,7 +27,9 @@ impl ApiError {
             ApiError::EmptyBody | ApiError::InvalidSchema | ApiError::AlreadyExists => {
                 StatusCode::BAD_REQUEST
             }
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::SecondFactorRequired | ApiError::Inactive => {
+                StatusCode::UNAUTHORIZED
+            }
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -45,9 +47,10 @@ impl ApiError {
                 "One or more required parameters are either not given or have invalid schema."
             }
             ApiError::AlreadyExists => "User with the given identifier already exists.",
-            ApiError::Unauthorized => {
+            ApiError::Unauthorized | ApiError::SecondFactorRequired => {
                 "Authorization header or OTP is either missing, invalid or expired."
             }
+            ApiError::Inactive => "Please activate your account to access the requested resource.",
             ApiError::Forbidden => "You do not have access to the requested resource.",
             ApiError::NotFound(Resource::User) => "User with the given identifier does not exist.",
             ApiError::NotFound(Resource::Transaction) => {
@@ -79,7 +82,11 @@ impl IntoResponse for ApiError {
             }
             _ => {}
         }
-        error_body(self.status(), self.message(), Value::Null)
+        let data = match self {
+            ApiError::SecondFactorRequired => json!({"is_2fa_enabled": true}),
+            _ => Value::Null,
+        };
+        error_body(self.status(), self.message(), data)
     }
 }
 

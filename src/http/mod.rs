@@ -2,6 +2,7 @@
 
 mod auth_routes;
 mod body;
+mod codes;
 mod context;
 mod envelope;
 mod render;
@@ -11,7 +12,7 @@ mod validate;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::Request;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
@@ -38,6 +39,19 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/users/{user_id}",
             get(users::view).patch(users::update),
+        )
+        .route(
+            "/api/v1/users/{user_id}/otp/{otp_type}",
+            post(codes::send_otp),
+        )
+        .route("/api/v1/users/{user_id}/activate", post(codes::activate))
+        .route(
+            "/api/v1/users/{user_id}/password",
+            patch(codes::change_password),
+        )
+        .route(
+            "/api/v1/users/{user_id}/2fa",
+            post(codes::enable_2fa).delete(codes::disable_2fa),
         )
         .route("/api/v1/health", get(system::health))
         .route("/api/v1/version", get(system::version))

@@ -1,9 +1,11 @@
 //! Integration tests: the real router, in-process, against a real SQLite file and a real
 //! PostgreSQL database — a fresh database for every test, every test on both backends.
 
+mod mailbox;
 mod support;
 
 mod cli;
+mod codes;
 mod envelope;
 mod health;
 mod profile;

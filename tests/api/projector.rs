@@ -31,6 +31,11 @@ async fn commit_without_projection(app: &TestApp, id: &str, email: &str) {
             session_id: format!("session_of_{id}"),
             expires_at_ms: i64::MAX,
         },
+        activation: clara_aggregates::NewOtp {
+            otp_id: format!("otp_of_{id}"),
+            code_mac: "mac".into(),
+            expires_at_ms: i64::MAX,
+        },
     };
     app.state
         .users
@@ -62,7 +67,10 @@ async fn a_lost_view_update_is_caught_up_by_the_projector_and_at_restart(backend
     );
 
     let report = app.state.projector.catch_up().await.unwrap();
-    assert_eq!(report.events, 2, "the registration and its first session");
+    assert_eq!(
+        report.events, 3,
+        "the registration, its session and its activation code"
+    );
     let caught_up = app
         .send(Method::GET, &path(&first), Some(&app.private_key()), None)
         .await;

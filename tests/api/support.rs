@@ -7,11 +7,15 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use clara::auth::password::Passwords;
+use clara::mail::{MailSettings, SmtpSettings, SmtpTls};
 use clara::secrets::Secrets;
+use clara::state::Settings;
 use clara::storage::Db;
 use clara::AppState;
 use serde_json::Value;
 use tower::ServiceExt;
+
+use crate::mailbox::SmtpSink;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -52,7 +56,11 @@ pub struct TestApp {
     pub state: AppState,
     pub client: Client,
     pub database_url: String,
+    /// The SMTP server receiving this service's mail, when started with [`TestApp::with_mail`].
+    pub smtp: Option<SmtpSink>,
+    pub outbox: PathBuf,
     sqlite_dir: Option<PathBuf>,
+    stop: Option<tokio::sync::watch::Sender<bool>>,
 }
 
 /// Sends requests to the router; cheap to clone into spawned tasks.
@@ -79,8 +87,47 @@ pub struct Reply {
 }
 
 impl TestApp {
-    /// A service on a brand-new, migrated database.
+    /// A service on a brand-new database whose mail goes to a real SMTP server on loopback,
+    /// delivered by a running dispatcher.
+    pub async fn with_mail(backend: Backend) -> Self {
+        let sink = SmtpSink::start();
+        let mut app = Self::create(backend, Some(sink.port)).await;
+        app.smtp = Some(sink);
+        app.start_mailer();
+        app
+    }
+
+    /// Runs the mail dispatcher in the background, as `clara serve` does.
+    pub fn start_mailer(&mut self) {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mailer = self.state.mailer.clone();
+        tokio::spawn(async move {
+            mailer
+                .run(std::time::Duration::from_millis(200), stopped)
+                .await
+        });
+        self.stop = Some(stop);
+    }
+
+    /// The code in mail number `count` (from 1) that `to` received.
+    pub async fn code(&self, to: &str, count: usize) -> String {
+        let sink = self.smtp.as_ref().expect("a TestApp::with_mail");
+        crate::mailbox::nth_code(&sink.dir, to, count).await
+    }
+
+    /// A service on a brand-new, migrated database; mail goes to a private outbox folder and
+    /// no dispatcher runs.
     pub async fn new(backend: Backend) -> Self {
+        Self::create(backend, None).await
+    }
+
+    /// A brand-new database whose mail would go to the SMTP server on `smtp_port`, with no
+    /// dispatcher running.
+    pub async fn open_fresh(backend: Backend, smtp_port: Option<u16>) -> Self {
+        Self::create(backend, smtp_port).await
+    }
+
+    async fn create(backend: Backend, smtp_port: Option<u16>) -> Self {
         let suffix = uuid::Uuid::new_v4().simple().to_string();
         let (database_url, sqlite_dir) = match backend {
             Backend::Sqlite => {
@@ -106,21 +153,40 @@ impl TestApp {
                 (format!("{base}/{name}"), None)
             }
         };
-        let mut app = Self::open(&database_url).await;
+        let mut app = Self::open_with(&database_url, smtp_port).await;
         app.sqlite_dir = sqlite_dir;
         app
     }
 
     /// Another service instance on an existing database, as after a restart.
     pub async fn open(database_url: &str) -> Self {
+        Self::open_with(database_url, None).await
+    }
+
+    /// Another service instance on an existing database, its mail going to the SMTP server
+    /// on `smtp_port` (or to a private outbox folder).
+    pub async fn open_with(database_url: &str, smtp_port: Option<u16>) -> Self {
         let db = Db::connect(database_url).await.unwrap();
         db.migrate().await.unwrap();
-        let state = AppState::new(
-            db,
-            test_secrets(),
-            Passwords::production(),
-            Default::default(),
-        );
+        let outbox =
+            std::env::temp_dir().join(format!("clara-outbox-{}", uuid::Uuid::new_v4().simple()));
+        let smtp = smtp_port.map(|port| SmtpSettings {
+            host: "127.0.0.1".into(),
+            port,
+            tls: SmtpTls::None,
+            username: None,
+            password: None,
+        });
+        let mail = MailSettings {
+            smtp,
+            from: "Clara <clara@example.com>".into(),
+            outbox_dir: outbox.clone(),
+        };
+        let settings = Settings {
+            mail,
+            ..Settings::default()
+        };
+        let state = AppState::new(db, test_secrets(), Passwords::production(), settings).unwrap();
         state.projector.catch_up().await.unwrap();
         Self {
             client: Client {
@@ -130,7 +196,10 @@ impl TestApp {
             },
             state,
             database_url: database_url.to_string(),
+            smtp: None,
+            outbox,
             sqlite_dir: None,
+            stop: None,
         }
     }
 
@@ -235,6 +304,10 @@ fn test_secrets() -> Secrets {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        if let Some(stop) = &self.stop {
+            let _ = stop.send(true);
+        }
+        let _ = std::fs::remove_dir_all(&self.outbox);
         if let Some(dir) = &self.sqlite_dir {
             let _ = std::fs::remove_dir_all(dir);
         }

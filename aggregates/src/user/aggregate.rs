@@ -1,12 +1,13 @@
 //! State, commands and decisions of the User aggregate.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
 use super::lockout::lock_until;
+use super::otp::{Check, LiveOtp, OtpType};
 use super::UserEvent;
 use crate::names::{normalise_email, title_case};
 
@@ -17,21 +18,40 @@ pub struct NewSession {
     pub expires_at_ms: i64,
 }
 
+/// A code to issue: its random id, the MAC of the code, and its expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOtp {
+    pub otp_id: String,
+    pub code_mac: String,
+    pub expires_at_ms: i64,
+}
+
+/// A code presented by the caller, as the MAC the service computed of it, at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presented {
+    pub code_mac: String,
+    pub now_ms: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserCommand {
-    /// Create the account and its first session. The e-mail must already be claimed for this
-    /// user and the password already hashed: facts the service resolves first.
+    /// Create the account, its first session and its activation code. The e-mail must
+    /// already be claimed for this user and the password already hashed: facts the service
+    /// resolves first.
     Register {
         email: String,
         first_name: String,
         last_name: String,
         password_hash: String,
         session: NewSession,
+        activation: NewOtp,
     },
     /// A sign-in attempt. `password_matches` is the service's verification of the password
-    /// against this user's hash; a mismatch is recorded, not refused.
+    /// against this user's hash; a mismatch is recorded, not refused. With two-factor
+    /// sign-in on, `code` must be a live TWO_FACTOR_AUTH code.
     Login {
         password_matches: bool,
+        code: Option<Presented>,
         session: NewSession,
         now_ms: i64,
     },
@@ -42,6 +62,25 @@ pub enum UserCommand {
         first_name: Option<String>,
         last_name: Option<String>,
         is_dark_mode: Option<bool>,
+    },
+    IssueOtp {
+        otp_type: OtpType,
+        otp: NewOtp,
+    },
+    Activate {
+        code: Presented,
+    },
+    /// Replace the password; every session but `keep_session` closes.
+    ChangePassword {
+        code: Presented,
+        password_hash: String,
+        keep_session: Option<String>,
+    },
+    EnableTwoFactor {
+        code: Presented,
+    },
+    DisableTwoFactor {
+        code: Presented,
     },
 }
 
@@ -55,6 +94,10 @@ pub enum UserError {
     Locked,
     #[error("the session is not open")]
     SessionNotOpen,
+    #[error("the one-time code is missing, expired or used up")]
+    InvalidCode,
+    #[error("two-factor sign-in needs a valid code")]
+    SecondFactorRequired,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -62,9 +105,12 @@ pub struct User {
     registered: bool,
     email: String,
     password_hash: String,
+    active: bool,
+    two_factor: bool,
     sessions: BTreeSet<String>,
     failures: u32,
     locked_until_ms: i64,
+    otps: BTreeMap<OtpType, LiveOtp>,
 }
 
 impl User {
@@ -81,13 +127,81 @@ impl User {
         &self.password_hash
     }
 
-    /// Wrong passwords in a row since the last successful sign-in.
-    pub fn failed_logins(&self) -> u32 {
-        self.failures
+    pub fn is_two_factor_enabled(&self) -> bool {
+        self.two_factor
     }
 
-    pub fn has_open_session(&self, session_id: &str) -> bool {
-        self.sessions.contains(session_id)
+    /// Checks a presented code of `otp_type`: a wrong one is recorded and `Ok(false)`; a
+    /// missing, expired or used-up one is refused.
+    async fn verify(
+        &mut self,
+        otp_type: OtpType,
+        code: &Presented,
+        sink: &EventSink<Self>,
+    ) -> Result<bool, UserError> {
+        let check = self
+            .otps
+            .get(&otp_type)
+            .map_or(Check::Dead, |otp| otp.check(&code.code_mac, code.now_ms));
+        match check {
+            Check::Dead => Err(UserError::InvalidCode),
+            Check::Wrong => {
+                let failures = self.otps.get(&otp_type).map_or(0, |otp| otp.failures) + 1;
+                sink.write(UserEvent::OtpFailed { otp_type, failures }, self)
+                    .await;
+                Ok(false)
+            }
+            Check::Valid => {
+                sink.write(UserEvent::OtpConsumed { otp_type }, self).await;
+                Ok(true)
+            }
+        }
+    }
+
+    fn issue(&self, otp_type: OtpType, otp: NewOtp) -> UserEvent {
+        UserEvent::OtpIssued {
+            otp_id: otp.otp_id,
+            otp_type,
+            code_mac: otp.code_mac,
+            expires_at_ms: otp.expires_at_ms,
+            sent_to: self.email.clone(),
+        }
+    }
+
+    async fn login(
+        &mut self,
+        password_matches: bool,
+        code: Option<Presented>,
+        session: NewSession,
+        now_ms: i64,
+        sink: &EventSink<Self>,
+    ) -> Result<(), UserError> {
+        if !password_matches {
+            let failures = self.failures + 1;
+            let locked_until_ms = lock_until(failures, now_ms);
+            let event = UserEvent::LoginFailed {
+                at_ms: now_ms,
+                failures,
+                locked_until_ms,
+            };
+            sink.write(event, self).await;
+            return Ok(());
+        }
+        if now_ms < self.locked_until_ms {
+            return Err(UserError::Locked);
+        }
+        if self.two_factor {
+            let code = code.ok_or(UserError::SecondFactorRequired)?;
+            let passed = self
+                .verify(OtpType::TwoFactorAuth, &code, sink)
+                .await
+                .map_err(|_| UserError::SecondFactorRequired)?;
+            if !passed {
+                return Ok(());
+            }
+        }
+        sink.write(open(session), self).await;
+        Ok(())
     }
 }
 
@@ -110,6 +224,7 @@ impl Aggregate for User {
             last_name,
             password_hash,
             session,
+            activation,
         } = command
         {
             if self.registered {
@@ -123,6 +238,8 @@ impl Aggregate for User {
             };
             sink.write(event, self).await;
             sink.write(open(session), self).await;
+            sink.write(self.issue(OtpType::Activation, activation), self)
+                .await;
             return Ok(());
         }
         if !self.registered {
@@ -132,23 +249,12 @@ impl Aggregate for User {
             UserCommand::Register { .. } => unreachable!("handled above"),
             UserCommand::Login {
                 password_matches,
+                code,
                 session,
                 now_ms,
             } => {
-                if !password_matches {
-                    let failures = self.failures + 1;
-                    let event = UserEvent::LoginFailed {
-                        at_ms: now_ms,
-                        failures,
-                        locked_until_ms: lock_until(failures, now_ms),
-                    };
-                    sink.write(event, self).await;
-                    return Ok(());
-                }
-                if now_ms < self.locked_until_ms {
-                    return Err(UserError::Locked);
-                }
-                sink.write(open(session), self).await;
+                self.login(password_matches, code, session, now_ms, sink)
+                    .await?;
             }
             UserCommand::Logout { session_id } => {
                 if !self.sessions.contains(&session_id) {
@@ -168,6 +274,44 @@ impl Aggregate for User {
                     is_dark_mode,
                 };
                 sink.write(event, self).await;
+            }
+            UserCommand::IssueOtp { otp_type, otp } => {
+                sink.write(self.issue(otp_type, otp), self).await;
+            }
+            UserCommand::Activate { code } => {
+                if self.verify(OtpType::Activation, &code, sink).await? && !self.active {
+                    sink.write(UserEvent::Activated, self).await;
+                }
+            }
+            UserCommand::ChangePassword {
+                code,
+                password_hash,
+                keep_session,
+            } => {
+                if self.verify(OtpType::ChangePassword, &code, sink).await? {
+                    sink.write(UserEvent::PasswordChanged { password_hash }, self)
+                        .await;
+                    let others: Vec<String> = self
+                        .sessions
+                        .iter()
+                        .filter(|s| Some(*s) != keep_session.as_ref())
+                        .cloned()
+                        .collect();
+                    for session_id in others {
+                        sink.write(UserEvent::SessionClosed { session_id }, self)
+                            .await;
+                    }
+                }
+            }
+            UserCommand::EnableTwoFactor { code } => {
+                if self.verify(OtpType::TwoFactorAuth, &code, sink).await? && !self.two_factor {
+                    sink.write(UserEvent::TwoFactorEnabled, self).await;
+                }
+            }
+            UserCommand::DisableTwoFactor { code } => {
+                if self.verify(OtpType::TwoFactorAuth, &code, sink).await? && self.two_factor {
+                    sink.write(UserEvent::TwoFactorDisabled, self).await;
+                }
             }
         }
         Ok(())
@@ -201,6 +345,33 @@ impl Aggregate for User {
                 self.locked_until_ms = locked_until_ms;
             }
             UserEvent::ProfileUpdated { .. } => {}
+            UserEvent::OtpIssued {
+                otp_type,
+                code_mac,
+                expires_at_ms,
+                ..
+            } => {
+                self.otps.insert(
+                    otp_type,
+                    LiveOtp {
+                        code_mac,
+                        expires_at_ms,
+                        failures: 0,
+                    },
+                );
+            }
+            UserEvent::OtpFailed { otp_type, failures } => {
+                if let Some(otp) = self.otps.get_mut(&otp_type) {
+                    otp.failures = failures;
+                }
+            }
+            UserEvent::OtpConsumed { otp_type } => {
+                self.otps.remove(&otp_type);
+            }
+            UserEvent::Activated => self.active = true,
+            UserEvent::PasswordChanged { password_hash } => self.password_hash = password_hash,
+            UserEvent::TwoFactorEnabled => self.two_factor = true,
+            UserEvent::TwoFactorDisabled => self.two_factor = false,
         }
     }
 }

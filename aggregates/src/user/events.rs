@@ -3,6 +3,8 @@
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
+use super::otp::OtpType;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UserEvent {
     /// The account was created, inactive. `password_hash` is an argon2id PHC string, never the
@@ -33,6 +35,30 @@ pub enum UserEvent {
         last_name: Option<String>,
         is_dark_mode: Option<bool>,
     },
+    /// A one-time code was issued to `sent_to`, replacing any live code of its type. Only a
+    /// MAC of the code is kept; `otp_id` lets the mailer derive the code to send.
+    OtpIssued {
+        otp_id: String,
+        otp_type: OtpType,
+        code_mac: String,
+        expires_at_ms: i64,
+        sent_to: String,
+    },
+    /// A wrong code was presented: `failures` wrong tries of this code so far.
+    OtpFailed {
+        otp_type: OtpType,
+        failures: u32,
+    },
+    OtpConsumed {
+        otp_type: OtpType,
+    },
+    Activated,
+    /// The password was replaced (argon2id PHC string).
+    PasswordChanged {
+        password_hash: String,
+    },
+    TwoFactorEnabled,
+    TwoFactorDisabled,
 }
 
 impl DomainEvent for UserEvent {
@@ -43,6 +69,13 @@ impl DomainEvent for UserEvent {
             UserEvent::SessionClosed { .. } => "SessionClosed",
             UserEvent::LoginFailed { .. } => "LoginFailed",
             UserEvent::ProfileUpdated { .. } => "ProfileUpdated",
+            UserEvent::OtpIssued { .. } => "OtpIssued",
+            UserEvent::OtpFailed { .. } => "OtpFailed",
+            UserEvent::OtpConsumed { .. } => "OtpConsumed",
+            UserEvent::Activated => "Activated",
+            UserEvent::PasswordChanged { .. } => "PasswordChanged",
+            UserEvent::TwoFactorEnabled => "TwoFactorEnabled",
+            UserEvent::TwoFactorDisabled => "TwoFactorDisabled",
         }
         .to_string()
     }

@@ -4,8 +4,12 @@
 mod aggregate;
 mod events;
 pub mod lockout;
+pub mod otp;
+#[cfg(test)]
+mod otp_tests;
 #[cfg(test)]
 mod tests;
 
-pub use aggregate::{NewSession, User, UserCommand, UserError};
+pub use aggregate::{NewOtp, NewSession, Presented, User, UserCommand, UserError};
 pub use events::UserEvent;
+pub use otp::OtpType;

@@ -23,6 +23,11 @@ fn register(email: &str, first: &str, last: &str) -> UserCommand {
         last_name: last.into(),
         password_hash: HASH.into(),
         session: session("s0"),
+        activation: NewOtp {
+            otp_id: "otp_1".into(),
+            code_mac: "mac".into(),
+            expires_at_ms: NOW + 600_000,
+        },
     }
 }
 
@@ -45,6 +50,7 @@ fn opened(id: &str) -> UserEvent {
 fn login(password_matches: bool, now_ms: i64) -> UserCommand {
     UserCommand::Login {
         password_matches,
+        code: None,
         session: session("s1"),
         now_ms,
     }
@@ -79,7 +85,7 @@ fn ada_after_failures(n: u32) -> Vec<UserEvent> {
 }
 
 #[tokio::test]
-async fn registering_title_cases_names_normalises_the_email_and_opens_a_session() {
+async fn registering_title_cases_names_opens_a_session_and_issues_an_activation_code() {
     Users::with(())
         .given_no_previous_events()
         .when_async(register(" Ada@Example.com", " aDA ", "LOVELACE"))
@@ -87,6 +93,13 @@ async fn registering_title_cases_names_normalises_the_email_and_opens_a_session(
         .then_expect_events(vec![
             registered("ada@example.com", "Ada", "Lovelace"),
             opened("s0"),
+            UserEvent::OtpIssued {
+                otp_id: "otp_1".into(),
+                otp_type: OtpType::Activation,
+                code_mac: "mac".into(),
+                expires_at_ms: NOW + 600_000,
+                sent_to: "ada@example.com".into(),
+            },
         ]);
 }
 

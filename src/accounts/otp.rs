@@ -1,0 +1,122 @@
+//! One-time codes: issuing them (the mailer delivers them) and the commands they unlock —
+//! activation, password change, two-factor sign-in on and off.
+
+use clara_aggregates::{NewOtp, OtpType, Presented, UserCommand, UserEvent};
+use clara_projections::UserView;
+
+use crate::accounts::lookup::by_email;
+use crate::accounts::session::user_view;
+use crate::commands::Meta;
+use crate::error::{ApiError, Resource};
+use crate::ids::new_id;
+use crate::state::AppState;
+
+/// A fresh code of `otp_type` for `user_id`: its id and MAC, never the code itself.
+pub fn new_otp(state: &AppState, user_id: &str, otp_type: OtpType) -> NewOtp {
+    let otp_id = new_id("otp");
+    let code = state.otp.code(&otp_id);
+    NewOtp {
+        code_mac: state.otp.mac(user_id, otp_type, &code),
+        expires_at_ms: state.clock.now_ms() + state.settings.otp_expiry_ms,
+        otp_id,
+    }
+}
+
+/// A code as the caller presented it, for the aggregate to check.
+pub fn presented(state: &AppState, user_id: &str, otp_type: OtpType, code: &str) -> Presented {
+    Presented {
+        code_mac: state.otp.mac(user_id, otp_type, code),
+        now_ms: state.clock.now_ms(),
+    }
+}
+
+/// A wrong code is recorded (the command succeeds) but the caller is still refused.
+pub fn refuse_wrong_code(events: &[UserEvent]) -> Result<(), ApiError> {
+    if events
+        .iter()
+        .any(|e| matches!(e, UserEvent::OtpFailed { .. }))
+    {
+        Err(ApiError::Unauthorized)
+    } else {
+        Ok(())
+    }
+}
+
+/// Issues a code of `otp_type` to the owner of `email` and wakes the mailer.
+pub async fn send(
+    state: &AppState,
+    email: &str,
+    otp_type: OtpType,
+    meta: &Meta,
+) -> Result<(), ApiError> {
+    let (user_id, _) = by_email(state, email)
+        .await?
+        .ok_or(ApiError::NotFound(Resource::User))?;
+    let command = UserCommand::IssueOtp {
+        otp_type,
+        otp: new_otp(state, &user_id, otp_type),
+    };
+    state.users.execute(&user_id, command, meta).await?;
+    state.mailer.nudge();
+    Ok(())
+}
+
+/// Activates the owner of `email` with an ACTIVATION code.
+pub async fn activate(
+    state: &AppState,
+    email: &str,
+    code: &str,
+    meta: &Meta,
+) -> Result<UserView, ApiError> {
+    let (user_id, _) = by_email(state, email)
+        .await?
+        .ok_or(ApiError::NotFound(Resource::User))?;
+    let command = UserCommand::Activate {
+        code: presented(state, &user_id, OtpType::Activation, code),
+    };
+    refuse_wrong_code(&state.users.execute(&user_id, command, meta).await?)?;
+    user_view(state, &user_id).await
+}
+
+/// Sets a new password with a CHANGE_PASSWORD code; every session but `keep_session` closes.
+/// `acting_user`, when a user token made the call, must own the address.
+pub async fn change_password(
+    state: &AppState,
+    email: &str,
+    password: String,
+    code: &str,
+    acting_user: Option<(&str, &str)>,
+    meta: &Meta,
+) -> Result<(), ApiError> {
+    let (user_id, _) = by_email(state, email)
+        .await?
+        .ok_or(ApiError::NotFound(Resource::User))?;
+    if acting_user.is_some_and(|(caller, _)| caller != user_id) {
+        return Err(ApiError::Forbidden);
+    }
+    let code = presented(state, &user_id, OtpType::ChangePassword, code);
+    let password_hash = state.passwords.hash(password).await?;
+    let command = UserCommand::ChangePassword {
+        code,
+        password_hash,
+        keep_session: acting_user.map(|(_, session)| session.to_string()),
+    };
+    refuse_wrong_code(&state.users.execute(&user_id, command, meta).await?)
+}
+
+/// Turns two-factor sign-in on or off with a TWO_FACTOR_AUTH code.
+pub async fn set_two_factor(
+    state: &AppState,
+    user_id: &str,
+    enable: bool,
+    code: &str,
+    meta: &Meta,
+) -> Result<(), ApiError> {
+    let code = presented(state, user_id, OtpType::TwoFactorAuth, code);
+    let command = if enable {
+        UserCommand::EnableTwoFactor { code }
+    } else {
+        UserCommand::DisableTwoFactor { code }
+    };
+    refuse_wrong_code(&state.users.execute(user_id, command, meta).await?)
+}

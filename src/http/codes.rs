@@ -1,0 +1,153 @@
+//! Routes unlocked by one-time codes: Send OTP, Activate, Change Password, Enable and
+//! Disable 2FA. The `{user_id}` segment carries the e-mail on the first three, as in the
+//! contract's paths.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use clara_aggregates::OtpType;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::body::{parse, RawBody, Validate};
+use super::context::Caller;
+use super::validate::is_password;
+use super::{render, success};
+use crate::accounts::{otp, session::user_view};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBody {
+    pub code: String,
+}
+
+impl Validate for CodeBody {
+    fn is_valid(&self) -> bool {
+        (1..=32).contains(&self.code.len())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    password: String,
+    code: String,
+}
+
+impl Validate for PasswordBody {
+    fn is_valid(&self) -> bool {
+        is_password(&self.password) && (1..=32).contains(&self.code.len())
+    }
+}
+
+/// `POST /users/{user_email}/otp/{otp_type}` with the public key: 201, the code goes by mail.
+pub async fn send_otp(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((email, otp_type)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    caller.require_public()?;
+    let otp_type = OtpType::parse(&otp_type).ok_or(ApiError::InvalidSchema)?;
+    otp::send(&state, &email, otp_type, &caller.meta).await?;
+    Ok(success(
+        StatusCode::CREATED,
+        "OTP sent successfully.",
+        Value::Null,
+    ))
+}
+
+/// `POST /users/{user_email}/activate` with the public key and an ACTIVATION code.
+pub async fn activate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(email): Path<String>,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    caller.require_public()?;
+    let body: CodeBody = parse(&body)?;
+    let view = otp::activate(&state, &email, &body.code, &caller.meta).await?;
+    Ok(success(
+        StatusCode::OK,
+        "User activated successfully.",
+        render::user(&view),
+    ))
+}
+
+/// `PATCH /users/{user_email}/password` with a user token (own address only) or the public
+/// key, and a CHANGE_PASSWORD code. Every other session of the user closes.
+pub async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(email): Path<String>,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    let acting_user = match caller.require_public() {
+        Ok(()) => None,
+        Err(ApiError::Forbidden) => Some(caller.require_user()?),
+        Err(other) => return Err(other),
+    };
+    let body: PasswordBody = parse(&body)?;
+    otp::change_password(
+        &state,
+        &email,
+        body.password,
+        &body.code,
+        acting_user,
+        &caller.meta,
+    )
+    .await?;
+    Ok(success(
+        StatusCode::OK,
+        "User password changed successfully.",
+        Value::Null,
+    ))
+}
+
+/// `POST /users/{user_id}/2fa` with the user's own token and a TWO_FACTOR_AUTH code.
+pub async fn enable_2fa(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    require_active_self(&state, &caller, &user_id).await?;
+    let body: CodeBody = parse(&body)?;
+    otp::set_two_factor(&state, &user_id, true, &body.code, &caller.meta).await?;
+    Ok(success(
+        StatusCode::OK,
+        "User 2FA enabled successfully.",
+        Value::Null,
+    ))
+}
+
+/// `DELETE /users/{user_id}/2fa` with the user's own token and a TWO_FACTOR_AUTH code. 204.
+pub async fn disable_2fa(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    require_active_self(&state, &caller, &user_id).await?;
+    let body: CodeBody = parse(&body)?;
+    otp::set_two_factor(&state, &user_id, false, &body.code, &caller.meta).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The contract's "active" routes: the caller's own token, on an activated account whose
+/// first and last names are set.
+async fn require_active_self(
+    state: &AppState,
+    caller: &Caller,
+    user_id: &str,
+) -> Result<(), ApiError> {
+    caller.require_self(user_id)?;
+    let view = user_view(state, user_id).await?;
+    let named = view.first_name.is_some() && view.last_name.is_some();
+    if view.is_active && named {
+        Ok(())
+    } else {
+        Err(ApiError::Inactive)
+    }
+}

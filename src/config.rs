@@ -72,6 +72,14 @@ pub struct Config {
     #[arg(long, env = "MAIL_OUTBOX_DIR", default_value = "outbox", global = true)]
     pub mail_outbox_dir: std::path::PathBuf,
 
+    /// OAuth client id Google ID tokens must be issued for; unset turns Google sign-in off.
+    #[arg(long, env = "GOOGLE_CLIENT_ID", global = true)]
+    pub google_client_id: Option<String>,
+
+    /// Where Google publishes its token-signing keys (JWKS).
+    #[arg(long, env = "GOOGLE_JWKS_URL", default_value = crate::auth::google::GOOGLE_JWKS_URL, global = true)]
+    pub google_jwks_url: String,
+
     /// Log line format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -111,6 +119,8 @@ impl Config {
                 from: self.mail_from.clone(),
                 outbox_dir: self.mail_outbox_dir.clone(),
             },
+            google_client_id: self.google_client_id.clone(),
+            google_jwks_url: self.google_jwks_url.clone(),
         }
     }
 }

@@ -56,6 +56,7 @@ impl From<UserError> for ApiError {
                 ApiError::Unauthorized
             }
             UserError::SecondFactorRequired => ApiError::SecondFactorRequired,
+            UserError::GoogleMismatch => ApiError::Unauthorized,
         }
     }
 }

@@ -4,8 +4,10 @@ use std::sync::Arc;
 
 use clara_aggregates::{EmailClaim, User};
 
+use crate::auth::google::GoogleVerifier;
 use crate::auth::otp::OtpCodes;
 use crate::auth::password::Passwords;
+use crate::auth::totp::TotpKeys;
 use crate::clock::Clock;
 use crate::commands::CommandBus;
 use crate::mail::{MailSettings, Mailer, Transport};
@@ -20,6 +22,10 @@ pub struct Settings {
     /// How long a one-time code lives.
     pub otp_expiry_ms: i64,
     pub mail: MailSettings,
+    /// Google sign-in: the OAuth client id tokens must be issued for (unset: off), and where
+    /// Google's signing keys are published.
+    pub google_client_id: Option<String>,
+    pub google_jwks_url: String,
 }
 
 impl Default for Settings {
@@ -28,6 +34,8 @@ impl Default for Settings {
             session_expiry_ms: 7 * 24 * 3_600_000,
             otp_expiry_ms: 10 * 60_000,
             mail: MailSettings::default(),
+            google_client_id: None,
+            google_jwks_url: crate::auth::google::GOOGLE_JWKS_URL.to_string(),
         }
     }
 }
@@ -40,8 +48,10 @@ pub struct AppState {
     pub passwords: Passwords,
     pub clock: Clock,
     pub otp: Arc<OtpCodes>,
+    pub totp: Arc<TotpKeys>,
     pub projector: Arc<Projector>,
     pub mailer: Arc<Mailer>,
+    pub google: Arc<GoogleVerifier>,
     pub users: CommandBus<User>,
     pub claims: CommandBus<EmailClaim>,
 }
@@ -56,6 +66,7 @@ impl AppState {
         let projector = Arc::new(Projector::new(db.clone()));
         let clock = Clock::default();
         let otp = Arc::new(OtpCodes::new(&secrets.jwt_secret));
+        let totp = Arc::new(TotpKeys::new(&secrets.jwt_secret));
         let transport = Transport::new(&settings.mail)?;
         let mailer = Mailer::new(
             db.clone(),
@@ -64,14 +75,20 @@ impl AppState {
             otp.clone(),
             clock.clone(),
         );
+        let google = Arc::new(GoogleVerifier::new(
+            settings.google_client_id.clone(),
+            settings.google_jwks_url.clone(),
+        ));
         Ok(Self {
             users: CommandBus::new(&db, projector.clone()),
             claims: CommandBus::new(&db, projector.clone()),
             settings: Arc::new(settings),
             secrets: Arc::new(secrets),
             mailer: Arc::new(mailer),
+            google,
             passwords,
             clock,
+            totp,
             otp,
             projector,
             db,

@@ -9,4 +9,6 @@ pub mod names;
 pub mod user;
 
 pub use email_claim::{EmailClaim, EmailClaimCommand, EmailClaimError, EmailClaimEvent};
-pub use user::{NewOtp, NewSession, OtpType, Presented, User, UserCommand, UserError, UserEvent};
+pub use user::{
+    NewOtp, NewSession, OtpType, Presented, SecondFactor, User, UserCommand, UserError, UserEvent,
+};

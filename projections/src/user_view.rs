@@ -42,6 +42,20 @@ impl UserView {
                 };
                 self.updated_at_ms = at.recorded_at_ms;
             }
+            UserEvent::RegisteredWithGoogle {
+                email, first_name, ..
+            } => {
+                *self = UserView {
+                    id: at.aggregate_id.clone(),
+                    email: email.clone(),
+                    first_name: first_name.clone(),
+                    last_name: None,
+                    is_dark_mode: true,
+                    created_at_ms: at.recorded_at_ms,
+                    ..UserView::default()
+                };
+                self.updated_at_ms = at.recorded_at_ms;
+            }
             UserEvent::ProfileUpdated {
                 first_name,
                 last_name,
@@ -71,6 +85,9 @@ impl UserView {
             UserEvent::SessionOpened { .. }
             | UserEvent::SessionClosed { .. }
             | UserEvent::LoginFailed { .. }
+            | UserEvent::GoogleLinked { .. }
+            | UserEvent::TotpEnrolled { .. }
+            | UserEvent::TotpStepUsed { .. }
             | UserEvent::OtpIssued { .. }
             | UserEvent::OtpFailed { .. }
             | UserEvent::OtpConsumed { .. } => {}

@@ -32,7 +32,10 @@ impl ViewSet {
             let LoggedEvent::User(event) = event else {
                 continue;
             };
-            let creates_user = matches!(event, UserEvent::Registered { .. });
+            let creates_user = matches!(
+                event,
+                UserEvent::Registered { .. } | UserEvent::RegisteredWithGoogle { .. }
+            );
             if seen_users.insert(at.aggregate_id.as_str()) && !creates_user {
                 load.users.push(at.aggregate_id.clone());
             }

@@ -1,11 +1,12 @@
 //! One-time codes: issuing them (the mailer delivers them) and the commands they unlock —
 //! activation, password change, two-factor sign-in on and off.
 
-use clara_aggregates::{NewOtp, OtpType, Presented, UserCommand, UserEvent};
+use clara_aggregates::{NewOtp, OtpType, Presented, SecondFactor, User, UserCommand, UserEvent};
 use clara_projections::UserView;
 
 use crate::accounts::lookup::by_email;
 use crate::accounts::session::user_view;
+use crate::auth::totp::Enrolment;
 use crate::commands::Meta;
 use crate::error::{ApiError, Resource};
 use crate::ids::new_id;
@@ -104,19 +105,53 @@ pub async fn change_password(
     refuse_wrong_code(&state.users.execute(&user_id, command, meta).await?)
 }
 
-/// Turns two-factor sign-in on or off with a TWO_FACTOR_AUTH code.
-pub async fn set_two_factor(
+/// A second factor as presented: an authenticator code when it matches a step of the user's
+/// enrolled secret, otherwise an e-mailed TWO_FACTOR_AUTH code.
+pub fn second_factor(state: &AppState, user_id: &str, user: &User, code: &str) -> SecondFactor {
+    let now_ms = state.clock.now_ms();
+    let step = user
+        .totp_sealed()
+        .and_then(|sealed| state.totp.matching_step(sealed, code, now_ms));
+    match step {
+        Some(step) => SecondFactor::Totp { step },
+        None => SecondFactor::Emailed(presented(state, user_id, OtpType::TwoFactorAuth, code)),
+    }
+}
+
+/// Turns two-factor sign-in on with an e-mailed TWO_FACTOR_AUTH code. With `authenticator`,
+/// also enrols an authenticator app and returns its otpauth:// URL and secret — the only
+/// time they are shown.
+pub async fn enable_two_factor(
     state: &AppState,
     user_id: &str,
-    enable: bool,
+    code: &str,
+    authenticator: bool,
+    meta: &Meta,
+) -> Result<Option<Enrolment>, ApiError> {
+    let enrolment = if authenticator {
+        let email = state.users.load(user_id).await?.email().to_string();
+        Some(state.totp.enrol(&email)?)
+    } else {
+        None
+    };
+    let command = UserCommand::EnableTwoFactor {
+        code: presented(state, user_id, OtpType::TwoFactorAuth, code),
+        totp_sealed: enrolment.as_ref().map(|e| e.sealed.clone()),
+    };
+    refuse_wrong_code(&state.users.execute(user_id, command, meta).await?)?;
+    Ok(enrolment)
+}
+
+/// Turns two-factor sign-in off with an e-mailed or authenticator code.
+pub async fn disable_two_factor(
+    state: &AppState,
+    user_id: &str,
     code: &str,
     meta: &Meta,
 ) -> Result<(), ApiError> {
-    let code = presented(state, user_id, OtpType::TwoFactorAuth, code);
-    let command = if enable {
-        UserCommand::EnableTwoFactor { code }
-    } else {
-        UserCommand::DisableTwoFactor { code }
+    let user = state.users.load(user_id).await?;
+    let command = UserCommand::DisableTwoFactor {
+        code: second_factor(state, user_id, &user, code),
     };
     refuse_wrong_code(&state.users.execute(user_id, command, meta).await?)
 }

@@ -47,7 +47,7 @@ pub async fn register(
 /// Claims `email` for `user_id`. The first try assumes nothing about a current owner; only
 /// when the address is taken does it look whether the owner ever got registered, since a claim
 /// left by a registration that crashed before creating its user is abandoned and taken over.
-async fn claim_email(
+pub(crate) async fn claim_email(
     state: &AppState,
     email: &str,
     user_id: &str,

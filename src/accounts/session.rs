@@ -1,10 +1,10 @@
 //! Sign-in and sign-out: sessions on the User aggregate and the tokens that name them.
 
-use clara_aggregates::{NewSession, OtpType, UserCommand};
+use clara_aggregates::{NewSession, UserCommand};
 use clara_projections::UserView;
 
 use crate::accounts::lookup::by_email;
-use crate::accounts::otp::{presented, refuse_wrong_code};
+use crate::accounts::otp::{refuse_wrong_code, second_factor};
 use crate::auth::token::issue_user_token;
 use crate::commands::Meta;
 use crate::error::{ApiError, Resource};
@@ -50,7 +50,7 @@ pub async fn login(
     let (session, token) = new_session(state, &user_id);
     let command = UserCommand::Login {
         password_matches: matches,
-        code: code.map(|code| presented(state, &user_id, OtpType::TwoFactorAuth, code)),
+        code: code.map(|code| second_factor(state, &user_id, &user, code)),
         session,
         now_ms: state.clock.now_ms(),
     };

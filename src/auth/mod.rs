@@ -1,7 +1,9 @@
 //! Authentication: password hashing and the credentials of the contract's §2.
 
 pub mod credential;
+pub mod google;
 pub mod otp;
 pub mod password;
 pub mod principal;
 pub mod token;
+pub mod totp;

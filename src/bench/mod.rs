@@ -2,6 +2,7 @@
 //! run, on a throw-away SQLite file and, when given, a throw-away PostgreSQL database.
 
 mod load;
+mod logins;
 mod reads;
 mod writes;
 
@@ -94,6 +95,11 @@ async fn bench_backend(
     figures.push(writes::measure(backend, &state, args).await?);
     truncate_log(&db).await?;
     figures.push(reads::measure(backend, &state, args).await?);
+    let (login, per_core) = logins::measure(backend, &state, args).await?;
+    println!(
+        "{backend}: {per_core:.1} logins per second per core (Keycloak publishes 15 per vCPU)"
+    );
+    figures.push(login);
     db.close().await;
     Ok(())
 }

@@ -92,3 +92,36 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Res
     session::logout(&state, user_id, session_id, &caller.meta).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoogleBody {
+    id_token: String,
+}
+
+impl Validate for GoogleBody {
+    fn is_valid(&self) -> bool {
+        !self.id_token.is_empty()
+    }
+}
+
+/// `POST /auth/google` with a Google ID token: 201 with the user and a token, signed in to
+/// the account with the token's e-mail or to a new, active one.
+pub async fn google(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    let body: GoogleBody = parse(&body)?;
+    let outcome = crate::accounts::google::sign_in(&state, &body.id_token, &caller.meta).await?;
+    let message = if outcome.created {
+        "User registered successfully."
+    } else {
+        "User logged in successfully."
+    };
+    Ok(success(
+        StatusCode::CREATED,
+        message,
+        render::user_with_token(&outcome.view, &outcome.token),
+    ))
+}

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use clara_aggregates::OtpType;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::body::{parse, RawBody, Validate};
 use super::context::Caller;
@@ -105,7 +105,24 @@ pub async fn change_password(
     ))
 }
 
-/// `POST /users/{user_id}/2fa` with the user's own token and a TWO_FACTOR_AUTH code.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnableBody {
+    code: String,
+    /// `email` (the default) or `totp` to also enrol an authenticator app.
+    method: Option<String>,
+}
+
+impl Validate for EnableBody {
+    fn is_valid(&self) -> bool {
+        let method_ok = matches!(self.method.as_deref(), None | Some("email" | "totp"));
+        method_ok && (1..=32).contains(&self.code.len())
+    }
+}
+
+/// `POST /users/{user_id}/2fa` with the user's own token and an e-mailed TWO_FACTOR_AUTH
+/// code. With `"method": "totp"` it also enrols an authenticator app and answers, once, with
+/// its `otpauth_url` and `secret`.
 pub async fn enable_2fa(
     State(state): State<AppState>,
     caller: Caller,
@@ -113,12 +130,18 @@ pub async fn enable_2fa(
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     require_active_self(&state, &caller, &user_id).await?;
-    let body: CodeBody = parse(&body)?;
-    otp::set_two_factor(&state, &user_id, true, &body.code, &caller.meta).await?;
+    let body: EnableBody = parse(&body)?;
+    let authenticator = body.method.as_deref() == Some("totp");
+    let enrolment =
+        otp::enable_two_factor(&state, &user_id, &body.code, authenticator, &caller.meta).await?;
+    let data = enrolment.map_or(
+        Value::Null,
+        |e| json!({"otpauth_url": e.otpauth_url, "secret": e.secret}),
+    );
     Ok(success(
         StatusCode::OK,
         "User 2FA enabled successfully.",
-        Value::Null,
+        data,
     ))
 }
 
@@ -131,7 +154,7 @@ pub async fn disable_2fa(
 ) -> Result<Response, ApiError> {
     require_active_self(&state, &caller, &user_id).await?;
     let body: CodeBody = parse(&body)?;
-    otp::set_two_factor(&state, &user_id, false, &body.code, &caller.meta).await?;
+    otp::disable_two_factor(&state, &user_id, &body.code, &caller.meta).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

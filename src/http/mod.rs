@@ -32,6 +32,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/api/v1/auth/register", post(auth_routes::register))
+        .route("/api/v1/auth/google", post(auth_routes::google))
         .route(
             "/api/v1/auth/session",
             post(auth_routes::login).delete(auth_routes::logout),

@@ -4,9 +4,11 @@
 mod mailbox;
 mod support;
 
+mod authenticator;
 mod cli;
 mod codes;
 mod envelope;
+mod google;
 mod health;
 mod profile;
 mod projector;

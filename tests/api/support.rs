@@ -128,6 +128,15 @@ impl TestApp {
     }
 
     async fn create(backend: Backend, smtp_port: Option<u16>) -> Self {
+        Self::create_with(backend, smtp_port, |_| {}).await
+    }
+
+    /// A brand-new database and a service whose settings `adjust` changes first.
+    pub async fn create_with(
+        backend: Backend,
+        smtp_port: Option<u16>,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Self {
         let suffix = uuid::Uuid::new_v4().simple().to_string();
         let (database_url, sqlite_dir) = match backend {
             Backend::Sqlite => {
@@ -153,7 +162,7 @@ impl TestApp {
                 (format!("{base}/{name}"), None)
             }
         };
-        let mut app = Self::open_with(&database_url, smtp_port).await;
+        let mut app = Self::open_adjusted(&database_url, smtp_port, adjust).await;
         app.sqlite_dir = sqlite_dir;
         app
     }
@@ -166,6 +175,14 @@ impl TestApp {
     /// Another service instance on an existing database, its mail going to the SMTP server
     /// on `smtp_port` (or to a private outbox folder).
     pub async fn open_with(database_url: &str, smtp_port: Option<u16>) -> Self {
+        Self::open_adjusted(database_url, smtp_port, |_| {}).await
+    }
+
+    async fn open_adjusted(
+        database_url: &str,
+        smtp_port: Option<u16>,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Self {
         let db = Db::connect(database_url).await.unwrap();
         db.migrate().await.unwrap();
         let outbox =
@@ -182,10 +199,11 @@ impl TestApp {
             from: "Clara <clara@example.com>".into(),
             outbox_dir: outbox.clone(),
         };
-        let settings = Settings {
+        let mut settings = Settings {
             mail,
             ..Settings::default()
         };
+        adjust(&mut settings);
         let state = AppState::new(db, test_secrets(), Passwords::production(), settings).unwrap();
         state.projector.catch_up().await.unwrap();
         Self {

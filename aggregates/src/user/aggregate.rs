@@ -33,6 +33,15 @@ pub struct Presented {
     pub now_ms: i64,
 }
 
+/// The second factor of a sign-in or of turning two-factor off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecondFactor {
+    /// A TWO_FACTOR_AUTH code that was e-mailed.
+    Emailed(Presented),
+    /// An authenticator-app code the service found valid for this time step.
+    Totp { step: u64 },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserCommand {
     /// Create the account, its first session and its activation code. The e-mail must
@@ -46,12 +55,25 @@ pub enum UserCommand {
         session: NewSession,
         activation: NewOtp,
     },
+    /// Create an active account from a verified Google identity, signed in.
+    RegisterWithGoogle {
+        email: String,
+        name: Option<String>,
+        google_subject: String,
+        session: NewSession,
+    },
+    /// Sign in with a verified Google identity whose e-mail is this account's: links the
+    /// subject on first use and activates the account (Google verified the address).
+    SignInWithGoogle {
+        google_subject: String,
+        session: NewSession,
+    },
     /// A sign-in attempt. `password_matches` is the service's verification of the password
     /// against this user's hash; a mismatch is recorded, not refused. With two-factor
     /// sign-in on, `code` must be a live TWO_FACTOR_AUTH code.
     Login {
         password_matches: bool,
-        code: Option<Presented>,
+        code: Option<SecondFactor>,
         session: NewSession,
         now_ms: i64,
     },
@@ -76,11 +98,14 @@ pub enum UserCommand {
         password_hash: String,
         keep_session: Option<String>,
     },
+    /// Turn two-factor sign-in on with an e-mailed code; with `totp_sealed`, also enrol an
+    /// authenticator app whose secret the service generated and sealed.
     EnableTwoFactor {
         code: Presented,
+        totp_sealed: Option<String>,
     },
     DisableTwoFactor {
-        code: Presented,
+        code: SecondFactor,
     },
 }
 
@@ -98,6 +123,8 @@ pub enum UserError {
     InvalidCode,
     #[error("two-factor sign-in needs a valid code")]
     SecondFactorRequired,
+    #[error("the account is linked to another Google identity")]
+    GoogleMismatch,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -111,6 +138,9 @@ pub struct User {
     failures: u32,
     locked_until_ms: i64,
     otps: BTreeMap<OtpType, LiveOtp>,
+    totp_sealed: Option<String>,
+    last_totp_step: u64,
+    google_subject: Option<String>,
 }
 
 impl User {
@@ -129,6 +159,31 @@ impl User {
 
     pub fn is_two_factor_enabled(&self) -> bool {
         self.two_factor
+    }
+
+    /// The sealed authenticator-app secret, when one is enrolled.
+    pub fn totp_sealed(&self) -> Option<&str> {
+        self.totp_sealed.as_deref()
+    }
+
+    /// Checks a second factor: an e-mailed code as [`User::verify`] does; an authenticator
+    /// step only once and only after the last one used.
+    async fn verify_second(
+        &mut self,
+        factor: &SecondFactor,
+        sink: &EventSink<Self>,
+    ) -> Result<bool, UserError> {
+        match factor {
+            SecondFactor::Emailed(code) => self.verify(OtpType::TwoFactorAuth, code, sink).await,
+            SecondFactor::Totp { step } => {
+                if self.totp_sealed.is_none() || *step <= self.last_totp_step {
+                    return Err(UserError::InvalidCode);
+                }
+                sink.write(UserEvent::TotpStepUsed { step: *step }, self)
+                    .await;
+                Ok(true)
+            }
+        }
     }
 
     /// Checks a presented code of `otp_type`: a wrong one is recorded and `Ok(false)`; a
@@ -171,7 +226,7 @@ impl User {
     async fn login(
         &mut self,
         password_matches: bool,
-        code: Option<Presented>,
+        code: Option<SecondFactor>,
         session: NewSession,
         now_ms: i64,
         sink: &EventSink<Self>,
@@ -193,7 +248,7 @@ impl User {
         if self.two_factor {
             let code = code.ok_or(UserError::SecondFactorRequired)?;
             let passed = self
-                .verify(OtpType::TwoFactorAuth, &code, sink)
+                .verify_second(&code, sink)
                 .await
                 .map_err(|_| UserError::SecondFactorRequired)?;
             if !passed {
@@ -242,11 +297,53 @@ impl Aggregate for User {
                 .await;
             return Ok(());
         }
+        if let UserCommand::RegisterWithGoogle {
+            email,
+            name,
+            google_subject,
+            session,
+        } = command
+        {
+            if self.registered {
+                return Err(UserError::AlreadyRegistered);
+            }
+            let first_name = name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+            let event = UserEvent::RegisteredWithGoogle {
+                email: normalise_email(&email),
+                first_name,
+                google_subject,
+            };
+            sink.write(event, self).await;
+            sink.write(UserEvent::Activated, self).await;
+            sink.write(open(session), self).await;
+            return Ok(());
+        }
         if !self.registered {
             return Err(UserError::NotFound);
         }
         match command {
-            UserCommand::Register { .. } => unreachable!("handled above"),
+            UserCommand::Register { .. } | UserCommand::RegisterWithGoogle { .. } => {
+                unreachable!("handled above")
+            }
+            UserCommand::SignInWithGoogle {
+                google_subject,
+                session,
+            } => {
+                match &self.google_subject {
+                    Some(linked) if *linked != google_subject => {
+                        return Err(UserError::GoogleMismatch)
+                    }
+                    Some(_) => {}
+                    None => {
+                        sink.write(UserEvent::GoogleLinked { google_subject }, self)
+                            .await
+                    }
+                }
+                if !self.active {
+                    sink.write(UserEvent::Activated, self).await;
+                }
+                sink.write(open(session), self).await;
+            }
             UserCommand::Login {
                 password_matches,
                 code,
@@ -303,13 +400,19 @@ impl Aggregate for User {
                     }
                 }
             }
-            UserCommand::EnableTwoFactor { code } => {
-                if self.verify(OtpType::TwoFactorAuth, &code, sink).await? && !self.two_factor {
-                    sink.write(UserEvent::TwoFactorEnabled, self).await;
+            UserCommand::EnableTwoFactor { code, totp_sealed } => {
+                if self.verify(OtpType::TwoFactorAuth, &code, sink).await? {
+                    if let Some(secret_sealed) = totp_sealed {
+                        sink.write(UserEvent::TotpEnrolled { secret_sealed }, self)
+                            .await;
+                    }
+                    if !self.two_factor {
+                        sink.write(UserEvent::TwoFactorEnabled, self).await;
+                    }
                 }
             }
             UserCommand::DisableTwoFactor { code } => {
-                if self.verify(OtpType::TwoFactorAuth, &code, sink).await? && self.two_factor {
+                if self.verify_second(&code, sink).await? && self.two_factor {
                     sink.write(UserEvent::TwoFactorDisabled, self).await;
                 }
             }
@@ -327,6 +430,18 @@ impl Aggregate for User {
                 self.registered = true;
                 self.email = email;
                 self.password_hash = password_hash;
+            }
+            UserEvent::RegisteredWithGoogle {
+                email,
+                google_subject,
+                ..
+            } => {
+                self.registered = true;
+                self.email = email;
+                self.google_subject = Some(google_subject);
+            }
+            UserEvent::GoogleLinked { google_subject } => {
+                self.google_subject = Some(google_subject)
             }
             UserEvent::SessionOpened { session_id, .. } => {
                 self.sessions.insert(session_id);
@@ -371,7 +486,12 @@ impl Aggregate for User {
             UserEvent::Activated => self.active = true,
             UserEvent::PasswordChanged { password_hash } => self.password_hash = password_hash,
             UserEvent::TwoFactorEnabled => self.two_factor = true,
-            UserEvent::TwoFactorDisabled => self.two_factor = false,
+            UserEvent::TwoFactorDisabled => {
+                self.two_factor = false;
+                self.totp_sealed = None;
+            }
+            UserEvent::TotpEnrolled { secret_sealed } => self.totp_sealed = Some(secret_sealed),
+            UserEvent::TotpStepUsed { step } => self.last_totp_step = step,
         }
     }
 }

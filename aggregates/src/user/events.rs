@@ -15,6 +15,17 @@ pub enum UserEvent {
         last_name: String,
         password_hash: String,
     },
+    /// The account was created, already active, by signing in with Google: no password, and
+    /// the Google subject it is linked to.
+    RegisteredWithGoogle {
+        email: String,
+        first_name: Option<String>,
+        google_subject: String,
+    },
+    /// An existing account was linked to a Google subject.
+    GoogleLinked {
+        google_subject: String,
+    },
     /// A sign-in session began; tokens naming it are valid until it closes or expires.
     SessionOpened {
         session_id: String,
@@ -59,12 +70,23 @@ pub enum UserEvent {
     },
     TwoFactorEnabled,
     TwoFactorDisabled,
+    /// An authenticator-app secret was enrolled, sealed (encrypted) with a server key.
+    TotpEnrolled {
+        secret_sealed: String,
+    },
+    /// An authenticator code of this 30-second step was accepted; no code of it or an
+    /// earlier step is accepted again.
+    TotpStepUsed {
+        step: u64,
+    },
 }
 
 impl DomainEvent for UserEvent {
     fn event_type(&self) -> String {
         match self {
             UserEvent::Registered { .. } => "Registered",
+            UserEvent::RegisteredWithGoogle { .. } => "RegisteredWithGoogle",
+            UserEvent::GoogleLinked { .. } => "GoogleLinked",
             UserEvent::SessionOpened { .. } => "SessionOpened",
             UserEvent::SessionClosed { .. } => "SessionClosed",
             UserEvent::LoginFailed { .. } => "LoginFailed",
@@ -76,6 +98,8 @@ impl DomainEvent for UserEvent {
             UserEvent::PasswordChanged { .. } => "PasswordChanged",
             UserEvent::TwoFactorEnabled => "TwoFactorEnabled",
             UserEvent::TwoFactorDisabled => "TwoFactorDisabled",
+            UserEvent::TotpEnrolled { .. } => "TotpEnrolled",
+            UserEvent::TotpStepUsed { .. } => "TotpStepUsed",
         }
         .to_string()
     }

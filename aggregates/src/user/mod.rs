@@ -10,6 +10,6 @@ mod otp_tests;
 #[cfg(test)]
 mod tests;
 
-pub use aggregate::{NewOtp, NewSession, Presented, User, UserCommand, UserError};
+pub use aggregate::{NewOtp, NewSession, Presented, SecondFactor, User, UserCommand, UserError};
 pub use events::UserEvent;
 pub use otp::OtpType;

@@ -212,7 +212,7 @@ fn two_factor_ada() -> Vec<UserEvent> {
     )
 }
 
-fn login(code: Option<Presented>) -> UserCommand {
+fn login(code: Option<SecondFactor>) -> UserCommand {
     UserCommand::Login {
         password_matches: true,
         code,
@@ -230,6 +230,7 @@ async fn enabling_two_factor_needs_a_valid_code() {
         .given(with(ada(), [issued(OtpType::TwoFactorAuth, "e")]))
         .when_async(UserCommand::EnableTwoFactor {
             code: code("e", NOW),
+            totp_sealed: None,
         })
         .await
         .then_expect_events(vec![
@@ -247,7 +248,7 @@ async fn with_two_factor_on_a_sign_in_without_a_live_code_is_refused() {
         .then_expect_error(UserError::SecondFactorRequired);
     Users::with(())
         .given(two_factor_ada())
-        .when_async(login(Some(code("e", NOW))))
+        .when_async(login(Some(SecondFactor::Emailed(code("e", NOW)))))
         .await
         .then_expect_error(UserError::SecondFactorRequired);
 }
@@ -257,12 +258,12 @@ async fn with_two_factor_on_a_wrong_code_is_counted_and_a_right_one_signs_in() {
     let history = with(two_factor_ada(), [issued(OtpType::TwoFactorAuth, "l")]);
     Users::with(())
         .given(history.clone())
-        .when_async(login(Some(code("x", NOW))))
+        .when_async(login(Some(SecondFactor::Emailed(code("x", NOW)))))
         .await
         .then_expect_events(vec![failed(OtpType::TwoFactorAuth, 1)]);
     Users::with(())
         .given(history)
-        .when_async(login(Some(code("l", NOW))))
+        .when_async(login(Some(SecondFactor::Emailed(code("l", NOW)))))
         .await
         .then_expect_events(vec![consumed(OtpType::TwoFactorAuth), opened("s9")]);
 }
@@ -273,7 +274,7 @@ async fn disabling_two_factor_needs_a_valid_code() {
     Users::with(())
         .given(history.clone())
         .when_async(UserCommand::DisableTwoFactor {
-            code: code("d", NOW),
+            code: SecondFactor::Emailed(code("d", NOW)),
         })
         .await
         .then_expect_events(vec![
@@ -283,8 +284,140 @@ async fn disabling_two_factor_needs_a_valid_code() {
     Users::with(())
         .given(two_factor_ada())
         .when_async(UserCommand::DisableTwoFactor {
-            code: code("d", NOW),
+            code: SecondFactor::Emailed(code("d", NOW)),
         })
         .await
         .then_expect_error(UserError::InvalidCode);
+}
+
+fn totp_ada() -> Vec<UserEvent> {
+    with(
+        two_factor_ada(),
+        [
+            UserEvent::TotpEnrolled {
+                secret_sealed: "sealed".into(),
+            },
+            UserEvent::TotpStepUsed { step: 100 },
+        ],
+    )
+}
+
+#[tokio::test]
+async fn enabling_with_an_authenticator_enrols_its_sealed_secret() {
+    Users::with(())
+        .given(with(ada(), [issued(OtpType::TwoFactorAuth, "e")]))
+        .when_async(UserCommand::EnableTwoFactor {
+            code: code("e", NOW),
+            totp_sealed: Some("sealed".into()),
+        })
+        .await
+        .then_expect_events(vec![
+            consumed(OtpType::TwoFactorAuth),
+            UserEvent::TotpEnrolled {
+                secret_sealed: "sealed".into(),
+            },
+            UserEvent::TwoFactorEnabled,
+        ]);
+}
+
+#[tokio::test]
+async fn an_authenticator_step_signs_in_once_and_never_an_earlier_one() {
+    Users::with(())
+        .given(totp_ada())
+        .when_async(login(Some(SecondFactor::Totp { step: 101 })))
+        .await
+        .then_expect_events(vec![UserEvent::TotpStepUsed { step: 101 }, opened("s9")]);
+    for step in [100, 99] {
+        Users::with(())
+            .given(totp_ada())
+            .when_async(login(Some(SecondFactor::Totp { step })))
+            .await
+            .then_expect_error(UserError::SecondFactorRequired);
+    }
+}
+
+#[tokio::test]
+async fn an_authenticator_code_counts_for_nothing_without_an_enrolment() {
+    Users::with(())
+        .given(two_factor_ada())
+        .when_async(login(Some(SecondFactor::Totp { step: 101 })))
+        .await
+        .then_expect_error(UserError::SecondFactorRequired);
+}
+
+fn google_session() -> NewSession {
+    NewSession {
+        session_id: "g1".into(),
+        expires_at_ms: EXPIRES,
+    }
+}
+
+#[tokio::test]
+async fn a_google_identity_registers_an_active_account_without_a_password() {
+    let command = UserCommand::RegisterWithGoogle {
+        email: "Ada@Example.com".into(),
+        name: Some("Ada Lovelace".into()),
+        google_subject: "g-123".into(),
+        session: google_session(),
+    };
+    Users::with(())
+        .given_no_previous_events()
+        .when_async(command)
+        .await
+        .then_expect_events(vec![
+            UserEvent::RegisteredWithGoogle {
+                email: "ada@example.com".into(),
+                first_name: Some("Ada Lovelace".into()),
+                google_subject: "g-123".into(),
+            },
+            UserEvent::Activated,
+            UserEvent::SessionOpened {
+                session_id: "g1".into(),
+                expires_at_ms: EXPIRES,
+            },
+        ]);
+}
+
+#[tokio::test]
+async fn a_google_sign_in_links_and_activates_an_existing_account_once() {
+    let sign_in = |subject: &str| UserCommand::SignInWithGoogle {
+        google_subject: subject.into(),
+        session: google_session(),
+    };
+    Users::with(())
+        .given(ada())
+        .when_async(sign_in("g-1"))
+        .await
+        .then_expect_events(vec![
+            UserEvent::GoogleLinked {
+                google_subject: "g-1".into(),
+            },
+            UserEvent::Activated,
+            UserEvent::SessionOpened {
+                session_id: "g1".into(),
+                expires_at_ms: EXPIRES,
+            },
+        ]);
+    let linked = with(
+        ada(),
+        [
+            UserEvent::GoogleLinked {
+                google_subject: "g-1".into(),
+            },
+            UserEvent::Activated,
+        ],
+    );
+    Users::with(())
+        .given(linked.clone())
+        .when_async(sign_in("g-1"))
+        .await
+        .then_expect_events(vec![UserEvent::SessionOpened {
+            session_id: "g1".into(),
+            expires_at_ms: EXPIRES,
+        }]);
+    Users::with(())
+        .given(linked)
+        .when_async(sign_in("g-2"))
+        .await
+        .then_expect_error(UserError::GoogleMismatch);
 }

@@ -1,0 +1,58 @@
+//! Signing in with Google: a verified identity signs in to the account with its e-mail, or
+//! creates one.
+
+use clara_aggregates::names::normalise_email;
+use clara_aggregates::UserCommand;
+use clara_projections::UserView;
+
+use crate::accounts::lookup::by_email;
+use crate::accounts::register::claim_email;
+use crate::accounts::session::{new_session, user_view};
+use crate::commands::{retry_on_conflict, Meta};
+use crate::error::ApiError;
+use crate::ids::new_id;
+use crate::state::AppState;
+
+/// How a Google sign-in went: the user, their token, and whether the account is new.
+pub struct GoogleSignIn {
+    pub view: UserView,
+    pub token: String,
+    pub created: bool,
+}
+
+pub async fn sign_in(
+    state: &AppState,
+    id_token: &str,
+    meta: &Meta,
+) -> Result<GoogleSignIn, ApiError> {
+    let identity = state.google.verify(id_token).await?;
+    if let Some((user_id, _)) = by_email(state, &identity.email).await? {
+        let (session, token) = new_session(state, &user_id);
+        let command = UserCommand::SignInWithGoogle {
+            google_subject: identity.subject,
+            session,
+        };
+        state.users.execute(&user_id, command, meta).await?;
+        return Ok(GoogleSignIn {
+            view: user_view(state, &user_id).await?,
+            token,
+            created: false,
+        });
+    }
+    let email = normalise_email(&identity.email);
+    let user_id = new_id("user");
+    retry_on_conflict(|| claim_email(state, &email, &user_id, meta)).await?;
+    let (session, token) = new_session(state, &user_id);
+    let command = UserCommand::RegisterWithGoogle {
+        email,
+        name: identity.name,
+        google_subject: identity.subject,
+        session,
+    };
+    state.users.execute(&user_id, command, meta).await?;
+    Ok(GoogleSignIn {
+        view: user_view(state, &user_id).await?,
+        token,
+        created: true,
+    })
+}

@@ -1,0 +1,114 @@
+//! Two-factor sign-in with an authenticator app (TOTP): enrolment shows the secret once, a
+//! code works where an e-mailed code does, and each 30-second step is accepted only once.
+
+use axum::http::{Method, StatusCode};
+use clara::auth::totp::code_at;
+
+use crate::support::{assert_error, Backend, Client, Reply, TestApp};
+
+crate::on_both_backends!(
+    an_authenticator_code_signs_in_once_per_step,
+    the_method_must_be_email_or_totp
+);
+
+const ADA: &str = "ada@example.com";
+
+/// Ada, registered, activated, holding a fresh TWO_FACTOR_AUTH code (her third mail).
+async fn active_ada(app: &TestApp) -> (Reply, String) {
+    let ada = app.register(ADA).await;
+    let code = app.code(ADA, 1).await;
+    let body = format!(r#"{{"code": "{code}"}}"#);
+    let path = format!("/api/v1/users/{ADA}/activate");
+    assert_eq!(
+        app.send(Method::POST, &path, Some(&app.public_key()), Some(&body))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let path = format!("/api/v1/users/{ADA}/otp/TWO_FACTOR_AUTH");
+    app.send(Method::POST, &path, Some(&app.public_key()), None)
+        .await;
+    let code = app.code(ADA, 2).await;
+    (ada, code)
+}
+
+async fn login(app: &TestApp, code: &str) -> Reply {
+    let body = format!(r#"{{"code": "{code}"}}"#);
+    app.send(
+        Method::POST,
+        "/api/v1/auth/session",
+        Some(&Client::basic(ADA, Client::PASSWORD)),
+        Some(&body),
+    )
+    .await
+}
+
+async fn an_authenticator_code_signs_in_once_per_step(backend: Backend) {
+    let app = TestApp::with_mail(backend).await;
+    let (ada, code) = active_ada(&app).await;
+    let path = format!(
+        "/api/v1/users/{}/2fa",
+        ada.json["data"]["id"].as_str().unwrap()
+    );
+    let body = format!(r#"{{"code": "{code}", "method": "totp"}}"#);
+    let enrolled = app
+        .send(
+            Method::POST,
+            &path,
+            Some(&Client::bearer(&ada)),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(enrolled.status, StatusCode::OK, "{}", enrolled.text);
+    let secret = enrolled.json["data"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(enrolled.json["data"]["otpauth_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("otpauth://totp/Clara:"));
+    let stored: Vec<String> = clara::with_pool!(app.db(), pool =>
+        sqlx::query_scalar("SELECT CAST(payload AS TEXT) FROM events").fetch_all(pool).await.unwrap());
+    assert!(stored.iter().any(|row| row.contains("TotpEnrolled")));
+    assert!(
+        stored.iter().all(|row| !row.contains(&secret)),
+        "the secret is stored sealed only"
+    );
+
+    let now = app.state.clock.now_ms();
+    let first = code_at(&secret, now).unwrap();
+    assert_eq!(login(&app, &first).await.status, StatusCode::OK);
+    let replay = login(&app, &first).await;
+    assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        replay.json["data"]["is_2fa_enabled"], true,
+        "a step is accepted once"
+    );
+    app.state.clock.advance(30_000);
+    let next = code_at(&secret, now + 30_000).unwrap();
+    assert_eq!(login(&app, &next).await.status, StatusCode::OK);
+}
+
+async fn the_method_must_be_email_or_totp(backend: Backend) {
+    let app = TestApp::with_mail(backend).await;
+    let (ada, code) = active_ada(&app).await;
+    let path = format!(
+        "/api/v1/users/{}/2fa",
+        ada.json["data"]["id"].as_str().unwrap()
+    );
+    let body = format!(r#"{{"code": "{code}", "method": "sms"}}"#);
+    let reply = app
+        .send(
+            Method::POST,
+            &path,
+            Some(&Client::bearer(&ada)),
+            Some(&body),
+        )
+        .await;
+    assert_error(
+        &reply,
+        StatusCode::BAD_REQUEST,
+        "One or more required parameters are either not given or have invalid schema.",
+    );
+}

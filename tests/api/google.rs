@@ -1,0 +1,206 @@
+//! Google sign-in: ID tokens signed with the tests' own RSA key, whose JWKS a loopback HTTP
+//! server publishes in Google's place.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use axum::http::{Method, StatusCode};
+use base64::Engine;
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
+use rsa::traits::PublicKeyParts;
+use rsa::RsaPrivateKey;
+use serde_json::{json, Value};
+
+use crate::support::{assert_error, Backend, Client, Reply, TestApp};
+
+crate::on_both_backends!(
+    a_new_google_identity_registers_an_active_user,
+    a_known_email_signs_in_and_is_activated,
+    forged_and_mismatched_tokens_are_401_and_change_nothing,
+    google_keys_are_fetched_once_while_cached,
+    google_sign_in_needs_a_body_and_configuration,
+);
+
+const CLIENT_ID: &str = "clara-test.apps.googleusercontent.com";
+const KID: &str = "test-key";
+const UNAUTHORIZED: &str = "Authorization header or OTP is either missing, invalid or expired.";
+
+fn key() -> &'static RsaPrivateKey {
+    static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
+    KEY.get_or_init(|| RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).unwrap())
+}
+
+/// Serves the test key as a JWKS on loopback; returns its URL and a count of fetches.
+async fn jwks_server() -> (String, Arc<AtomicUsize>) {
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let public = key().to_public_key();
+    let jwks = json!({"keys": [{"kty": "RSA", "alg": "RS256", "use": "sig", "kid": KID,
+        "n": b64.encode(public.n().to_bytes_be()), "e": b64.encode(public.e().to_bytes_be())}]});
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let router = axum::Router::new().route(
+        "/certs",
+        axum::routing::get(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let jwks = jwks.clone();
+            async move { ([("cache-control", "public, max-age=300")], axum::Json(jwks)) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/certs", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, hits)
+}
+
+async fn app_with_google(backend: Backend) -> (TestApp, Arc<AtomicUsize>) {
+    let (url, hits) = jwks_server().await;
+    let app = TestApp::create_with(backend, None, |settings| {
+        settings.google_client_id = Some(CLIENT_ID.into());
+        settings.google_jwks_url = url;
+    })
+    .await;
+    (app, hits)
+}
+
+fn claims(email: &str) -> Value {
+    let now = clara::clock::now_ms() / 1000;
+    json!({"iss": "https://accounts.google.com", "aud": CLIENT_ID, "sub": format!("google-{email}"), "email": email,
+        "email_verified": true, "name": "Ada Lovelace", "iat": now, "exp": now + 600})
+}
+
+fn sign(claims: &Value, kid: &str) -> String {
+    let pem = key().to_pkcs1_pem(rsa::pkcs1::LineEnding::LF).unwrap();
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(kid.into());
+    encode(
+        &header,
+        claims,
+        &EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
+    )
+    .unwrap()
+}
+
+async fn google(app: &TestApp, token: &str) -> Reply {
+    let body = json!({ "id_token": token }).to_string();
+    app.send(Method::POST, "/api/v1/auth/google", None, Some(&body))
+        .await
+}
+
+async fn a_new_google_identity_registers_an_active_user(backend: Backend) {
+    let (app, _) = app_with_google(backend).await;
+    let reply = google(&app, &sign(&claims("ada@example.com"), KID)).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    assert_eq!(reply.json["message"], "User registered successfully.");
+    let user = &reply.json["data"];
+    assert_eq!(
+        (
+            user["is_active"].clone(),
+            user["first_name"].clone(),
+            user["last_name"].clone()
+        ),
+        (json!(true), json!("Ada Lovelace"), Value::Null)
+    );
+    let path = format!("/api/v1/users/{}", user["id"].as_str().unwrap());
+    assert_eq!(
+        app.send(Method::GET, &path, Some(&Client::bearer(&reply)), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+async fn a_known_email_signs_in_and_is_activated(backend: Backend) {
+    let (app, _) = app_with_google(backend).await;
+    let registered = app.register("ada@example.com").await;
+    let reply = google(&app, &sign(&claims("ADA@example.com"), KID)).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    assert_eq!(reply.json["message"], "User logged in successfully.");
+    assert_eq!(reply.json["data"]["id"], registered.json["data"]["id"]);
+    assert_eq!(reply.json["data"]["is_active"], true);
+    let mut other = claims("ada@example.com");
+    other["sub"] = json!("someone-else");
+    assert_error(
+        &google(&app, &sign(&other, KID)).await,
+        StatusCode::UNAUTHORIZED,
+        UNAUTHORIZED,
+    );
+}
+
+async fn forged_and_mismatched_tokens_are_401_and_change_nothing(backend: Backend) {
+    let (app, _) = app_with_google(backend).await;
+    let with = |field: &str, value: Value| {
+        let mut c = claims("eve@example.com");
+        c[field] = value;
+        sign(&c, KID)
+    };
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let body = b64.encode(claims("eve@example.com").to_string());
+    let unsigned = format!("{}.{body}.", b64.encode(r#"{"alg":"none","typ":"JWT"}"#));
+    let public_pem = key()
+        .to_public_key()
+        .to_pkcs1_pem(rsa::pkcs1::LineEnding::LF)
+        .unwrap();
+    let mut hs_header = Header::new(Algorithm::HS256);
+    hs_header.kid = Some(KID.into());
+    let hs256 = encode(
+        &hs_header,
+        &claims("eve@example.com"),
+        &EncodingKey::from_secret(public_pem.as_bytes()),
+    )
+    .unwrap();
+    let mut tampered = sign(&claims("eve@example.com"), KID);
+    tampered.insert(tampered.len() - 5, 'A');
+    let expired = {
+        let now = clara::clock::now_ms() / 1000;
+        let mut c = claims("eve@example.com");
+        c["iat"] = json!(now - 7200);
+        c["exp"] = json!(now - 3600);
+        sign(&c, KID)
+    };
+    let tokens = [
+        with("aud", json!("someone-else.apps.googleusercontent.com")),
+        with("iss", json!("https://accounts.evil.example")),
+        with("email_verified", json!(false)),
+        expired,
+        sign(&claims("eve@example.com"), "unknown-kid"),
+        unsigned,
+        hs256,
+        tampered,
+        "not a token".into(),
+    ];
+    for token in tokens {
+        assert_error(
+            &google(&app, &token).await,
+            StatusCode::UNAUTHORIZED,
+            UNAUTHORIZED,
+        );
+    }
+    assert_eq!(app.count_events(None).await, 0);
+}
+
+async fn google_keys_are_fetched_once_while_cached(backend: Backend) {
+    let (app, hits) = app_with_google(backend).await;
+    for email in ["a@example.com", "b@example.com", "c@example.com"] {
+        assert_eq!(
+            google(&app, &sign(&claims(email), KID)).await.status,
+            StatusCode::CREATED
+        );
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+}
+
+async fn google_sign_in_needs_a_body_and_configuration(backend: Backend) {
+    let (app, _) = app_with_google(backend).await;
+    let empty = app
+        .send(Method::POST, "/api/v1/auth/google", None, None)
+        .await;
+    assert_error(&empty, StatusCode::BAD_REQUEST, "Request body is empty.");
+    let unconfigured = TestApp::new(backend).await;
+    let reply = google(&unconfigured, &sign(&claims("ada@example.com"), KID)).await;
+    assert_error(
+        &reply,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The service is temporarily unavailable.",
+    );
+}

@@ -53,32 +53,52 @@ pub async fn measure(
     })
 }
 
-/// The two events a registration writes, each in its own transaction.
+/// The rows a registration writes, in the same commits: the e-mail claim alone, then the
+/// user's registration, first session and activation code together.
 async fn insert_rows(db: &Db, i: usize) -> anyhow::Result<()> {
     let email = format!("baseline{i}@example.com");
     let user = format!("user_baseline{i:027}");
-    let rows = [
+    let claim = vec![(
+        "EmailClaim",
+        email.clone(),
+        1,
+        "Claimed",
+        json!({"Claimed": {"user_id": user, "at_ms": 0}}),
+    )];
+    let registration = vec![
         (
-            "EmailClaim",
-            email.clone(),
-            "Claimed",
-            json!({"Claimed": {"user_id": user, "at_ms": 0}}),
+            "User",
+            user.clone(),
+            1,
+            "Registered",
+            json!({"Registered": {"email": email, "first_name": "Bench", "last_name": "User", "password_hash": "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA"}}),
         ),
         (
             "User",
             user.clone(),
-            "Registered",
-            json!({"Registered": {"email": email, "first_name": "Bench", "last_name": "User", "password_hash": "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA"}}),
+            2,
+            "SessionOpened",
+            json!({"SessionOpened": {"session_id": format!("session_{i}"), "expires_at_ms": 0}}),
+        ),
+        (
+            "User",
+            user.clone(),
+            3,
+            "OtpIssued",
+            json!({"OtpIssued": {"otp_id": format!("otp_{i}"), "otp_type": "ACTIVATION", "code_mac": "0".repeat(64), "expires_at_ms": 0, "sent_to": email}}),
         ),
     ];
     let sql = db.sql(
-        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) VALUES (?, ?, 1, ?, '1', ?, ?)",
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) VALUES (?, ?, ?, ?, '1', ?, ?)",
     );
-    for (kind, id, event, payload) in rows {
-        let metadata = json!({"request_id": "bench", "actor": "public_key"});
+    let metadata = json!({"request_id": "bench", "actor": "public_key"});
+    for commit in [claim, registration] {
         with_pool!(db, pool => {
             let mut tx = pool.begin().await?;
-            sqlx::query(&sql).bind(kind).bind(&id).bind(event).bind(&payload).bind(&metadata).execute(&mut *tx).await?;
+            for (kind, id, sequence, event, payload) in &commit {
+                sqlx::query(&sql).bind(kind).bind(id).bind(sequence).bind(event).bind(payload).bind(&metadata)
+                    .execute(&mut *tx).await?;
+            }
             tx.commit().await?;
         });
     }

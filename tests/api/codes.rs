@@ -18,6 +18,7 @@ crate::on_both_backends!(
     two_factor_routes_need_an_active_account_and_a_body,
     a_mail_committed_before_a_crash_is_sent_once_after_restart,
     without_smtp_mail_goes_to_the_outbox,
+    activate_refuses_unknown_users_bad_bodies_and_credentials,
 );
 
 const UNAUTHORIZED: &str = "Authorization header or OTP is either missing, invalid or expired.";
@@ -413,4 +414,39 @@ async fn without_smtp_mail_goes_to_the_outbox(backend: Backend) {
     assert_eq!(app.state.mailer.deliver_pending().await.unwrap(), 1);
     let code = crate::mailbox::nth_code(&app.outbox, ADA, 1).await;
     assert_eq!(activate(&app, ADA, &code).await.status, StatusCode::OK);
+}
+
+async fn activate_refuses_unknown_users_bad_bodies_and_credentials(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    app.register(ADA).await;
+    let before = app.count_events(None).await;
+    let unknown = activate(&app, "nobody@example.com", "123456").await;
+    assert_error(
+        &unknown,
+        StatusCode::NOT_FOUND,
+        "User with the given identifier does not exist.",
+    );
+    let path = format!("/api/v1/users/{ADA}/activate");
+    let empty = app
+        .send(Method::POST, &path, Some(&app.public_key()), None)
+        .await;
+    assert_error(&empty, StatusCode::BAD_REQUEST, "Request body is empty.");
+    let schema = app
+        .send(
+            Method::POST,
+            &path,
+            Some(&app.public_key()),
+            Some(r#"{"code": 123456}"#),
+        )
+        .await;
+    assert_error(
+        &schema,
+        StatusCode::BAD_REQUEST,
+        "One or more required parameters are either not given or have invalid schema.",
+    );
+    let keyless = app
+        .send(Method::POST, &path, None, Some(r#"{"code": "123456"}"#))
+        .await;
+    assert_error(&keyless, StatusCode::UNAUTHORIZED, UNAUTHORIZED);
+    assert_eq!(app.count_events(None).await, before);
 }

@@ -80,6 +80,16 @@ pub struct Config {
     #[arg(long, env = "GOOGLE_JWKS_URL", default_value = crate::auth::google::GOOGLE_JWKS_URL, global = true)]
     pub google_jwks_url: String,
 
+    /// Requests per second per credential (and per client address for calls without one);
+    /// 0 turns rate limits off.
+    #[arg(
+        long,
+        env = "RATE_LIMIT_PER_SECOND",
+        default_value_t = 10,
+        global = true
+    )]
+    pub rate_limit_per_second: u32,
+
     /// Log line format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -121,6 +131,7 @@ impl Config {
             },
             google_client_id: self.google_client_id.clone(),
             google_jwks_url: self.google_jwks_url.clone(),
+            rate_limit_per_second: self.rate_limit_per_second,
         }
     }
 }

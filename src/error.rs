@@ -37,6 +37,8 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("concurrent modification lost the race after retries")]
     Conflict,
+    #[error("rate limited")]
+    RateLimited { retry_after: u64 },
     #[error("request too large")]
     TooLarge,
     #[error("service unavailable: {0}")]

@@ -10,6 +10,7 @@ use crate::auth::password::Passwords;
 use crate::auth::totp::TotpKeys;
 use crate::clock::Clock;
 use crate::commands::CommandBus;
+use crate::http::rate_limit::RateLimiter;
 use crate::mail::{MailSettings, Mailer, Transport};
 use crate::secrets::Secrets;
 use crate::storage::{Db, Projector};
@@ -26,6 +27,8 @@ pub struct Settings {
     /// Google's signing keys are published.
     pub google_client_id: Option<String>,
     pub google_jwks_url: String,
+    /// Requests per second per credential or client address; 0 turns limits off.
+    pub rate_limit_per_second: u32,
 }
 
 impl Default for Settings {
@@ -36,6 +39,7 @@ impl Default for Settings {
             mail: MailSettings::default(),
             google_client_id: None,
             google_jwks_url: crate::auth::google::GOOGLE_JWKS_URL.to_string(),
+            rate_limit_per_second: 10,
         }
     }
 }
@@ -52,6 +56,7 @@ pub struct AppState {
     pub projector: Arc<Projector>,
     pub mailer: Arc<Mailer>,
     pub google: Arc<GoogleVerifier>,
+    pub limiter: Arc<RateLimiter>,
     pub users: CommandBus<User>,
     pub claims: CommandBus<EmailClaim>,
 }
@@ -79,6 +84,7 @@ impl AppState {
             settings.google_client_id.clone(),
             settings.google_jwks_url.clone(),
         ));
+        let limiter = Arc::new(RateLimiter::new(settings.rate_limit_per_second));
         Ok(Self {
             users: CommandBus::new(&db, projector.clone()),
             claims: CommandBus::new(&db, projector.clone()),
@@ -86,6 +92,7 @@ impl AppState {
             secrets: Arc::new(secrets),
             mailer: Arc::new(mailer),
             google,
+            limiter,
             passwords,
             clock,
             totp,

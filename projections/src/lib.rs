@@ -3,11 +3,13 @@
 //! Views only copy facts out of events (and out of the log record: position and time), so
 //! any of them can be rebuilt from the log alone. Storage lives in the service crate.
 
+mod api_key_view;
 mod log;
 mod session_view;
 mod user_view;
 mod view_set;
 
+pub use api_key_view::ApiKeyView;
 pub use log::{LoggedEvent, Recorded};
 pub use session_view::SessionView;
 pub use user_view::UserView;

@@ -86,6 +86,7 @@ impl UserView {
             | UserEvent::SessionClosed { .. }
             | UserEvent::LoginFailed { .. }
             | UserEvent::GoogleLinked { .. }
+            | UserEvent::ApiKeyIssued { .. }
             | UserEvent::TotpEnrolled { .. }
             | UserEvent::TotpStepUsed { .. }
             | UserEvent::OtpIssued { .. }

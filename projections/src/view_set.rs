@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use clara_aggregates::UserEvent;
 
-use crate::{LoggedEvent, Recorded, SessionView, UserView};
+use crate::{ApiKeyView, LoggedEvent, Recorded, SessionView, UserView};
 
 #[derive(Debug, Default)]
 pub struct ViewSet {
@@ -13,6 +13,8 @@ pub struct ViewSet {
     pub users: BTreeMap<String, UserView>,
     /// Session views by session id.
     pub sessions: BTreeMap<String, SessionView>,
+    /// The current API key by user id.
+    pub api_keys: BTreeMap<String, ApiKeyView>,
 }
 
 /// The stored views a batch needs before it can be folded.
@@ -61,6 +63,9 @@ impl ViewSet {
                         .entry(id.to_string())
                         .or_default()
                         .apply(at, event);
+                }
+                if let Some(key) = ApiKeyView::from_event(at, event) {
+                    self.api_keys.insert(at.aggregate_id.clone(), key);
                 }
             }
             // Claims only guard uniqueness; no view shows them.

@@ -48,6 +48,7 @@ pub async fn sign_in(
         name: identity.name,
         google_subject: identity.subject,
         session,
+        api_key_id: new_id("api_key"),
     };
     state.users.execute(&user_id, command, meta).await?;
     Ok(GoogleSignIn {

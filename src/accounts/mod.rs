@@ -1,5 +1,6 @@
 //! Account use cases: resolve the outside facts a command needs, then execute it.
 
+pub mod api_key;
 pub mod google;
 pub mod lookup;
 pub mod otp;

@@ -38,6 +38,7 @@ pub async fn register(
         password_hash,
         session,
         activation: new_otp(state, &user_id, OtpType::Activation),
+        api_key_id: new_id("api_key"),
     };
     state.users.execute(&user_id, command, meta).await?;
     state.mailer.nudge();

@@ -1,7 +1,7 @@
 //! Who a request acts as, once its credential has been verified.
 
 use crate::auth::credential::Credential;
-use crate::auth::token::{verify, USER_TOKEN_PREFIX};
+use crate::auth::token::{verify, verify_api_key, USER_TOKEN_PREFIX};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::views;
@@ -14,6 +14,8 @@ pub enum Principal {
     Admin,
     /// A signed-in user, through an open session.
     User { user_id: String, session_id: String },
+    /// A user's current API key.
+    ApiKey { user_id: String },
 }
 
 impl Principal {
@@ -36,7 +38,27 @@ impl Principal {
                     Err(ApiError::Unauthorized)
                 }
             }
+            Credential::ApiKeyToken(jwt) => {
+                let claims =
+                    verify_api_key(&state.secrets.jwt_secret, jwt).ok_or(ApiError::Unauthorized)?;
+                let current = views::api_key(&state.db, &claims.sub).await?;
+                if current.is_some_and(|key| key.id == claims.kid) {
+                    Ok(Principal::ApiKey {
+                        user_id: claims.sub,
+                    })
+                } else {
+                    Err(ApiError::Unauthorized)
+                }
+            }
             _ => Err(ApiError::Unauthorized),
+        }
+    }
+
+    /// The user this principal acts as, if it is one.
+    pub fn user_id(&self) -> Option<&str> {
+        match self {
+            Principal::User { user_id, .. } | Principal::ApiKey { user_id } => Some(user_id),
+            _ => None,
         }
     }
 }

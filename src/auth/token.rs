@@ -8,6 +8,44 @@ use serde::{Deserialize, Serialize};
 use crate::ids::new_id;
 
 pub const USER_TOKEN_PREFIX: &str = "clara_user_";
+pub const API_TOKEN_PREFIX: &str = "clara_api_";
+
+/// The claims of an API key token: the user and the key id. No expiry; a reset retires the
+/// key id, and with it every token naming it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiClaims {
+    pub sub: String,
+    pub role: String,
+    pub kid: String,
+}
+
+/// The token of API key `key_id`. It is the same every time it is derived, so it never needs
+/// to be stored.
+pub fn api_key_token(secret: &str, user_id: &str, key_id: &str) -> String {
+    let claims = ApiClaims {
+        sub: user_id.to_string(),
+        role: "api_key".to_string(),
+        kid: key_id.to_string(),
+    };
+    let key = EncodingKey::from_secret(secret.as_bytes());
+    let jwt = encode(&Header::new(Algorithm::HS256), &claims, &key)
+        .expect("HS256 signing of plain claims cannot fail");
+    format!("{API_TOKEN_PREFIX}{jwt}")
+}
+
+/// The claims of a genuine HS256 API key token; `None` for anything else.
+pub fn verify_api_key(secret: &str, jwt: &str) -> Option<ApiClaims> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.validate_exp = false;
+    validation.set_required_spec_claims(&["sub"]);
+    let data = decode::<ApiClaims>(
+        jwt,
+        &DecodingKey::from_secret(secret.as_bytes()),
+        &validation,
+    )
+    .ok()?;
+    (data.claims.role == "api_key").then_some(data.claims)
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
@@ -68,6 +106,20 @@ mod tests {
 
     fn jwt_of(token: &str) -> &str {
         token.strip_prefix(USER_TOKEN_PREFIX).unwrap()
+    }
+
+    #[test]
+    fn an_api_key_token_is_derived_the_same_each_time_and_verifies_with_its_secret_only() {
+        let token = api_key_token("secret", "user_1", "api_key_1");
+        assert_eq!(token, api_key_token("secret", "user_1", "api_key_1"));
+        let jwt = token.strip_prefix(API_TOKEN_PREFIX).unwrap();
+        assert_eq!(verify_api_key("secret", jwt).unwrap().kid, "api_key_1");
+        assert!(verify_api_key("other", jwt).is_none());
+        let user = issue_user_token("secret", "user_1", "s", NOW, NOW + 60_000);
+        assert!(
+            verify_api_key("secret", jwt_of(&user)).is_none(),
+            "a user token is not an API key"
+        );
     }
 
     #[test]

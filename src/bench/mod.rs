@@ -89,6 +89,8 @@ async fn bench_backend(
                 outbox_dir: std::env::temp_dir().join("clara-bench-outbox"),
                 ..MailSettings::default()
             },
+            // Limits would measure the limiter, not the stack.
+            rate_limit_per_second: 0,
             ..Settings::default()
         },
     )?;

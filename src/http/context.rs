@@ -38,9 +38,9 @@ impl FromRequestParts<AppState> for Caller {
         if let Err(ApiError::Unavailable(_) | ApiError::Internal(_)) = &principal {
             return Err(principal.unwrap_err());
         }
-        let actor = match &principal {
-            Ok(Principal::User { user_id, .. }) => user_id.clone(),
-            _ => credential.actor().to_string(),
+        let actor = match principal.as_ref().ok().and_then(Principal::user_id) {
+            Some(user_id) => user_id.to_string(),
+            None => credential.actor().to_string(),
         };
         let meta = Meta {
             request_id: parts
@@ -76,6 +76,14 @@ impl Caller {
         }
     }
 
+    /// Admits the private key only.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        match self.principal()? {
+            Principal::Admin => Ok(()),
+            _ => Err(ApiError::Forbidden),
+        }
+    }
+
     /// Admits a signed-in user only; returns the user and session ids.
     pub fn require_user(&self) -> Result<(&str, &str), ApiError> {
         match self.principal()? {
@@ -95,12 +103,13 @@ impl Caller {
         }
     }
 
-    /// Admits the user `user_id` through their own token, or the private key.
+    /// Admits the user `user_id` through their own token or API key, or the private key.
     pub fn require_self_or_admin(&self, user_id: &str) -> Result<(), ApiError> {
-        match self.principal()? {
-            Principal::Admin => Ok(()),
-            Principal::User { user_id: own, .. } if own == user_id => Ok(()),
-            _ => Err(ApiError::Forbidden),
+        let principal = self.principal()?;
+        if *principal == Principal::Admin || principal.user_id() == Some(user_id) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
         }
     }
 }

@@ -34,6 +34,7 @@ impl ApiError {
             ApiError::NotFound(_) | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict => StatusCode::CONFLICT,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -64,6 +65,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "The requested method is not allowed for this route.",
             ApiError::Conflict => "The resource was modified concurrently. Please retry.",
             ApiError::TooLarge => "The request is too large.",
+            ApiError::RateLimited { .. } => "You have exceeded the rate limit.",
             ApiError::Unavailable(_) => "The service is temporarily unavailable.",
             ApiError::Internal(_) => "Something went wrong.",
         }
@@ -86,7 +88,13 @@ impl IntoResponse for ApiError {
             ApiError::SecondFactorRequired => json!({"is_2fa_enabled": true}),
             _ => Value::Null,
         };
-        error_body(self.status(), self.message(), data)
+        let mut response = error_body(self.status(), self.message(), data);
+        if let ApiError::RateLimited { retry_after } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
+        }
+        response
     }
 }
 

@@ -1,10 +1,12 @@
 //! The HTTP front: the router that tests drive in-process and `clara serve` listens with.
 
+mod api_keys;
 mod auth_routes;
 mod body;
 mod codes;
 mod context;
 mod envelope;
+pub mod rate_limit;
 mod render;
 mod system;
 mod users;
@@ -47,6 +49,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/users/{user_id}/activate", post(codes::activate))
         .route(
+            "/api/v1/users/{user_id}/api_key",
+            get(api_keys::view).post(api_keys::reset),
+        )
+        .route("/api/v1/users", get(api_keys::list_users))
+        .route(
             "/api/v1/users/{user_id}/password",
             patch(codes::change_password),
         )
@@ -60,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/version", get(system::version));
     api.fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::enforce))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(envelope::panic_response))
         .layer(

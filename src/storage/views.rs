@@ -3,14 +3,17 @@
 //! Every view table has one shape — `id`, `sort_key`, `position`, `data` (the view as JSON) —
 //! so one upsert and one loader serve them all.
 
-use clara_projections::{SessionView, UserView, ViewSet};
+use clara_projections::{ApiKeyView, SessionView, UserView, ViewSet};
+use std::collections::BTreeMap;
+
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use super::Db;
 use crate::with_pool;
 
 /// Every view table, emptied by a replay before the log is folded in again.
-pub const VIEW_TABLES: &[&str] = &["user_views", "session_views"];
+pub const VIEW_TABLES: &[&str] = &["user_views", "session_views", "api_key_views"];
 pub const SELECT_USER: &str = "SELECT data FROM user_views WHERE id = ?";
 /// Rows written per upsert statement.
 const UPSERT_CHUNK: usize = 100;
@@ -26,6 +29,20 @@ pub async fn user(db: &Db, id: &str) -> Result<Option<UserView>, sqlx::Error> {
 /// The session view of `id`, if such a session was ever opened.
 pub async fn session(db: &Db, id: &str) -> Result<Option<SessionView>, sqlx::Error> {
     load(db, "session_views", id).await
+}
+
+/// The current API key of user `user_id`.
+pub async fn api_key(db: &Db, user_id: &str) -> Result<Option<ApiKeyView>, sqlx::Error> {
+    load(db, "api_key_views", user_id).await
+}
+
+/// A page of users, oldest first.
+pub async fn users_page(db: &Db, limit: i64, offset: i64) -> Result<Vec<UserView>, sqlx::Error> {
+    let sql = db.sql("SELECT data FROM user_views ORDER BY sort_key, id LIMIT ? OFFSET ?");
+    let rows: Vec<String> = with_pool!(db, pool => {
+        sqlx::query_scalar(&sql).bind(limit).bind(offset).fetch_all(pool).await?
+    });
+    rows.iter().map(|text| decode(text)).collect()
 }
 
 async fn load<V: DeserializeOwned>(
@@ -64,24 +81,34 @@ pub async fn load_into(
 
 /// The rows `set` writes, per table.
 pub fn rows(set: &ViewSet) -> Result<Vec<(&'static str, Vec<Row>)>, serde_json::Error> {
-    let users = set
-        .users
+    Ok(vec![
+        (
+            "user_views",
+            rows_of(&set.users, |v| (v.created_at_ms, v.position))?,
+        ),
+        (
+            "session_views",
+            rows_of(&set.sessions, |v| (0, v.position))?,
+        ),
+        (
+            "api_key_views",
+            rows_of(&set.api_keys, |v| (v.created_at_ms, v.position))?,
+        ),
+    ])
+}
+
+/// One row per view: its id, the sort key and position `keys` gives, and its JSON.
+fn rows_of<V: Serialize>(
+    views: &BTreeMap<String, V>,
+    keys: impl Fn(&V) -> (i64, i64),
+) -> Result<Vec<Row>, serde_json::Error> {
+    views
         .iter()
-        .map(|(id, v)| {
-            Ok((
-                id.clone(),
-                v.created_at_ms,
-                v.position,
-                serde_json::to_string(v)?,
-            ))
+        .map(|(id, view)| {
+            let (sort_key, position) = keys(view);
+            Ok((id.clone(), sort_key, position, serde_json::to_string(view)?))
         })
-        .collect::<Result<_, serde_json::Error>>()?;
-    let sessions = set
-        .sessions
-        .iter()
-        .map(|(id, v)| Ok((id.clone(), 0, v.position, serde_json::to_string(v)?)))
-        .collect::<Result<_, serde_json::Error>>()?;
-    Ok(vec![("user_views", users), ("session_views", sessions)])
+        .collect()
 }
 
 /// Upserts of `rows` in statements of at most [`UPSERT_CHUNK`] rows each, ready to bind.

@@ -77,7 +77,7 @@ async fn replay_rebuilds_the_views_and_reports_counts(backend: Backend) {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(
-        stdout.contains("Replayed 8 events into 4 view rows"),
+        stdout.contains("Replayed 10 events into 6 view rows"),
         "{stdout}"
     );
 }

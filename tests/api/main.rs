@@ -7,6 +7,7 @@ mod support;
 mod authenticator;
 mod cli;
 mod codes;
+mod credentials;
 mod envelope;
 mod google;
 mod health;

@@ -36,6 +36,7 @@ async fn commit_without_projection(app: &TestApp, id: &str, email: &str) {
             code_mac: "mac".into(),
             expires_at_ms: i64::MAX,
         },
+        api_key_id: format!("api_key_of_{id}"),
     };
     app.state
         .users
@@ -68,8 +69,8 @@ async fn a_lost_view_update_is_caught_up_by_the_projector_and_at_restart(backend
 
     let report = app.state.projector.catch_up().await.unwrap();
     assert_eq!(
-        report.events, 3,
-        "the registration, its session and its activation code"
+        report.events, 4,
+        "the registration, its session, activation code and API key"
     );
     let caught_up = app
         .send(Method::GET, &path(&first), Some(&app.private_key()), None)

@@ -95,8 +95,8 @@ async fn events_carry_request_id_and_actor_as_metadata(backend: Backend) {
         sqlx::query_scalar("SELECT CAST(metadata AS TEXT) FROM events ORDER BY position").fetch_all(pool).await.unwrap());
     assert_eq!(
         rows.len(),
-        4,
-        "an e-mail claim, a registration, its session and its code"
+        5,
+        "an e-mail claim, a registration, its session, its code and its API key"
     );
     for row in rows {
         let metadata: serde_json::Value = serde_json::from_str(&row).unwrap();

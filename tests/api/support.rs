@@ -199,8 +199,10 @@ impl TestApp {
             from: "Clara <clara@example.com>".into(),
             outbox_dir: outbox.clone(),
         };
+        // Requests here all come from one unknown address: limits are tested on their own.
         let mut settings = Settings {
             mail,
+            rate_limit_per_second: 0,
             ..Settings::default()
         };
         adjust(&mut settings);

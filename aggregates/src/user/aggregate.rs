@@ -54,6 +54,7 @@ pub enum UserCommand {
         password_hash: String,
         session: NewSession,
         activation: NewOtp,
+        api_key_id: String,
     },
     /// Create an active account from a verified Google identity, signed in.
     RegisterWithGoogle {
@@ -61,6 +62,11 @@ pub enum UserCommand {
         name: Option<String>,
         google_subject: String,
         session: NewSession,
+        api_key_id: String,
+    },
+    /// Replace the API key: the previous one stops working at once.
+    ResetApiKey {
+        key_id: String,
     },
     /// Sign in with a verified Google identity whose e-mail is this account's: links the
     /// subject on first use and activates the account (Google verified the address).
@@ -280,6 +286,7 @@ impl Aggregate for User {
             password_hash,
             session,
             activation,
+            api_key_id,
         } = command
         {
             if self.registered {
@@ -295,6 +302,8 @@ impl Aggregate for User {
             sink.write(open(session), self).await;
             sink.write(self.issue(OtpType::Activation, activation), self)
                 .await;
+            sink.write(UserEvent::ApiKeyIssued { key_id: api_key_id }, self)
+                .await;
             return Ok(());
         }
         if let UserCommand::RegisterWithGoogle {
@@ -302,6 +311,7 @@ impl Aggregate for User {
             name,
             google_subject,
             session,
+            api_key_id,
         } = command
         {
             if self.registered {
@@ -316,6 +326,8 @@ impl Aggregate for User {
             sink.write(event, self).await;
             sink.write(UserEvent::Activated, self).await;
             sink.write(open(session), self).await;
+            sink.write(UserEvent::ApiKeyIssued { key_id: api_key_id }, self)
+                .await;
             return Ok(());
         }
         if !self.registered {
@@ -352,6 +364,9 @@ impl Aggregate for User {
             } => {
                 self.login(password_matches, code, session, now_ms, sink)
                     .await?;
+            }
+            UserCommand::ResetApiKey { key_id } => {
+                sink.write(UserEvent::ApiKeyIssued { key_id }, self).await;
             }
             UserCommand::Logout { session_id } => {
                 if !self.sessions.contains(&session_id) {
@@ -443,6 +458,7 @@ impl Aggregate for User {
             UserEvent::GoogleLinked { google_subject } => {
                 self.google_subject = Some(google_subject)
             }
+            UserEvent::ApiKeyIssued { .. } => {}
             UserEvent::SessionOpened { session_id, .. } => {
                 self.sessions.insert(session_id);
                 self.failures = 0;

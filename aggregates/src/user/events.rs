@@ -26,6 +26,11 @@ pub enum UserEvent {
     GoogleLinked {
         google_subject: String,
     },
+    /// An API key was issued (at registration, or by a reset that retires the previous one).
+    /// Only its id is kept: the token is derived from it, never stored.
+    ApiKeyIssued {
+        key_id: String,
+    },
     /// A sign-in session began; tokens naming it are valid until it closes or expires.
     SessionOpened {
         session_id: String,
@@ -87,6 +92,7 @@ impl DomainEvent for UserEvent {
             UserEvent::Registered { .. } => "Registered",
             UserEvent::RegisteredWithGoogle { .. } => "RegisteredWithGoogle",
             UserEvent::GoogleLinked { .. } => "GoogleLinked",
+            UserEvent::ApiKeyIssued { .. } => "ApiKeyIssued",
             UserEvent::SessionOpened { .. } => "SessionOpened",
             UserEvent::SessionClosed { .. } => "SessionClosed",
             UserEvent::LoginFailed { .. } => "LoginFailed",

@@ -359,6 +359,7 @@ async fn a_google_identity_registers_an_active_account_without_a_password() {
         name: Some("Ada Lovelace".into()),
         google_subject: "g-123".into(),
         session: google_session(),
+        api_key_id: "api_key_g".into(),
     };
     Users::with(())
         .given_no_previous_events()
@@ -374,6 +375,9 @@ async fn a_google_identity_registers_an_active_account_without_a_password() {
             UserEvent::SessionOpened {
                 session_id: "g1".into(),
                 expires_at_ms: EXPIRES,
+            },
+            UserEvent::ApiKeyIssued {
+                key_id: "api_key_g".into(),
             },
         ]);
 }

@@ -28,6 +28,7 @@ fn register(email: &str, first: &str, last: &str) -> UserCommand {
             code_mac: "mac".into(),
             expires_at_ms: NOW + 600_000,
         },
+        api_key_id: "api_key_1".into(),
     }
 }
 
@@ -99,6 +100,9 @@ async fn registering_title_cases_names_opens_a_session_and_issues_an_activation_
                 code_mac: "mac".into(),
                 expires_at_ms: NOW + 600_000,
                 sent_to: "ada@example.com".into(),
+            },
+            UserEvent::ApiKeyIssued {
+                key_id: "api_key_1".into(),
             },
         ]);
 }
@@ -216,5 +220,18 @@ async fn a_profile_update_title_cases_the_names_it_changes() {
             first_name: Some("Augusta Ada".into()),
             last_name: None,
             is_dark_mode: Some(false),
+        }]);
+}
+
+#[tokio::test]
+async fn a_reset_issues_a_new_api_key() {
+    Users::with(())
+        .given(ada())
+        .when_async(UserCommand::ResetApiKey {
+            key_id: "api_key_2".into(),
+        })
+        .await
+        .then_expect_events(vec![UserEvent::ApiKeyIssued {
+            key_id: "api_key_2".into(),
         }]);
 }

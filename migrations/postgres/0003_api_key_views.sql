@@ -1,0 +1,8 @@
+-- The current API key of each user (by user id); the token is derived, never stored.
+CREATE TABLE api_key_views
+(
+    id       text    NOT NULL PRIMARY KEY,
+    sort_key bigint NOT NULL,
+    position bigint NOT NULL,
+    data     text    NOT NULL
+);

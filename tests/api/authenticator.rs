@@ -51,14 +51,7 @@ async fn an_authenticator_code_signs_in_once_per_step(backend: Backend) {
         ada.json["data"]["id"].as_str().unwrap()
     );
     let body = format!(r#"{{"code": "{code}", "method": "totp"}}"#);
-    let enrolled = app
-        .send(
-            Method::POST,
-            &path,
-            Some(&Client::bearer(&ada)),
-            Some(&body),
-        )
-        .await;
+    let enrolled = app.as_user(Method::POST, &path, &ada, Some(&body)).await;
     assert_eq!(enrolled.status, StatusCode::OK, "{}", enrolled.text);
     let secret = enrolled.json["data"]["secret"]
         .as_str()
@@ -98,14 +91,7 @@ async fn the_method_must_be_email_or_totp(backend: Backend) {
         ada.json["data"]["id"].as_str().unwrap()
     );
     let body = format!(r#"{{"code": "{code}", "method": "sms"}}"#);
-    let reply = app
-        .send(
-            Method::POST,
-            &path,
-            Some(&Client::bearer(&ada)),
-            Some(&body),
-        )
-        .await;
+    let reply = app.as_user(Method::POST, &path, &ada, Some(&body)).await;
     assert_error(
         &reply,
         StatusCode::BAD_REQUEST,

@@ -235,9 +235,7 @@ async fn a_password_change_with_the_public_key_closes_every_session(backend: Bac
     assert_eq!(reply.json["message"], "User password changed successfully.");
     assert_eq!(reply.json["data"], serde_json::Value::Null);
     let path = format!("/api/v1/users/{}", ada.json["data"]["id"].as_str().unwrap());
-    let old_session = app
-        .send(Method::GET, &path, Some(&Client::bearer(&ada)), None)
-        .await;
+    let old_session = app.as_user(Method::GET, &path, &ada, None).await;
     assert_error(&old_session, StatusCode::UNAUTHORIZED, UNAUTHORIZED);
     assert_error(
         &login(&app, Client::PASSWORD, None).await,
@@ -271,14 +269,10 @@ async fn a_password_change_with_a_user_token_keeps_the_callers_session(backend: 
         first.json["data"]["id"].as_str().unwrap()
     );
     assert_eq!(
-        app.send(Method::GET, &path, Some(&Client::bearer(&second)), None)
-            .await
-            .status,
+        app.as_user(Method::GET, &path, &second, None).await.status,
         StatusCode::OK
     );
-    let closed = app
-        .send(Method::GET, &path, Some(&Client::bearer(&first)), None)
-        .await;
+    let closed = app.as_user(Method::GET, &path, &first, None).await;
     assert_error(&closed, StatusCode::UNAUTHORIZED, UNAUTHORIZED);
 }
 

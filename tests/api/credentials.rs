@@ -293,9 +293,7 @@ async fn a_credential_past_its_rate_is_429_with_retry_after(backend: Backend) {
     let mut limited = Vec::new();
     // Ten quick calls span at most two one-second windows: at most six get through.
     for _ in 0..10 {
-        let reply = app
-            .send(Method::GET, &path, Some(&Client::bearer(&ada)), None)
-            .await;
+        let reply = app.as_user(Method::GET, &path, &ada, None).await;
         if reply.status == StatusCode::TOO_MANY_REQUESTS {
             limited.push(reply);
         }

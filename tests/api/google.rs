@@ -12,7 +12,7 @@ use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
 use serde_json::{json, Value};
 
-use crate::support::{assert_error, Backend, Client, Reply, TestApp};
+use crate::support::{assert_error, Backend, Reply, TestApp};
 
 crate::on_both_backends!(
     a_new_google_identity_registers_an_active_user,
@@ -103,9 +103,7 @@ async fn a_new_google_identity_registers_an_active_user(backend: Backend) {
     );
     let path = format!("/api/v1/users/{}", user["id"].as_str().unwrap());
     assert_eq!(
-        app.send(Method::GET, &path, Some(&Client::bearer(&reply)), None)
-            .await
-            .status,
+        app.as_user(Method::GET, &path, &reply, None).await.status,
         StatusCode::OK
     );
 }

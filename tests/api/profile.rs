@@ -17,14 +17,7 @@ async fn the_owner_changes_names_and_dark_mode(backend: Backend) {
     let ada = app.register("ada@example.com").await;
     let path = format!("/api/v1/users/{}", ada.json["data"]["id"].as_str().unwrap());
     let body = r#"{"first_name": "augusta ada", "is_dark_mode": false}"#;
-    let reply = app
-        .send(
-            Method::PATCH,
-            &path,
-            Some(&Client::bearer(&ada)),
-            Some(body),
-        )
-        .await;
+    let reply = app.as_user(Method::PATCH, &path, &ada, Some(body)).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert_eq!(reply.json["message"], "User updated successfully.");
     assert_eq!(reply.json["data"]["first_name"], "Augusta Ada");
@@ -56,14 +49,7 @@ async fn any_other_key_is_400_and_changes_nothing(backend: Backend) {
         r#"{"is_dark_mode": "yes"}"#,
     ];
     for body in bodies {
-        let reply = app
-            .send(
-                Method::PATCH,
-                &path,
-                Some(&Client::bearer(&ada)),
-                Some(body),
-            )
-            .await;
+        let reply = app.as_user(Method::PATCH, &path, &ada, Some(body)).await;
         assert_error(&reply, StatusCode::BAD_REQUEST, SCHEMA);
     }
     let empty = app

@@ -31,22 +31,10 @@ async fn a_token_admits_its_own_user_only(backend: Backend) {
     let app = TestApp::new(backend).await;
     let ada = app.register("ada@example.com").await;
     let grace = app.register("grace@example.com").await;
-    let own = app
-        .send(
-            Method::GET,
-            &user_path(&ada),
-            Some(&Client::bearer(&ada)),
-            None,
-        )
-        .await;
+    let own = app.as_user(Method::GET, &user_path(&ada), &ada, None).await;
     assert_eq!(own.status, StatusCode::OK);
     let other = app
-        .send(
-            Method::GET,
-            &user_path(&grace),
-            Some(&Client::bearer(&ada)),
-            None,
-        )
+        .as_user(Method::GET, &user_path(&grace), &ada, None)
         .await;
     assert_error(&other, StatusCode::FORBIDDEN, FORBIDDEN);
 }
@@ -54,14 +42,7 @@ async fn a_token_admits_its_own_user_only(backend: Backend) {
 async fn login_with_the_right_password_opens_a_working_session(backend: Backend) {
     let app = TestApp::new(backend).await;
     let ada = app.register("ada@example.com").await;
-    let login = app
-        .send(
-            Method::POST,
-            SESSION,
-            Some(&Client::basic("ADA@example.com", Client::PASSWORD)),
-            None,
-        )
-        .await;
+    let login = app.login("ADA@example.com", Client::PASSWORD).await;
     assert_eq!(login.status, StatusCode::OK, "{}", login.text);
     assert_eq!(login.json["message"], "User logged in successfully.");
     assert_eq!(login.json["data"]["id"], ada.json["data"]["id"]);
@@ -70,12 +51,7 @@ async fn login_with_the_right_password_opens_a_working_session(backend: Backend)
         "a new session"
     );
     let view = app
-        .send(
-            Method::GET,
-            &user_path(&ada),
-            Some(&Client::bearer(&login)),
-            None,
-        )
+        .as_user(Method::GET, &user_path(&ada), &login, None)
         .await;
     assert_eq!(view.status, StatusCode::OK);
 }
@@ -106,40 +82,17 @@ async fn wrong_unknown_or_missing_credentials_are_401(backend: Backend) {
 async fn logout_closes_only_the_calling_session(backend: Backend) {
     let app = TestApp::new(backend).await;
     let ada = app.register("ada@example.com").await;
-    let login = app
-        .send(
-            Method::POST,
-            SESSION,
-            Some(&Client::basic("ada@example.com", Client::PASSWORD)),
-            None,
-        )
-        .await;
-    let bye = app
-        .send(Method::DELETE, SESSION, Some(&Client::bearer(&login)), None)
-        .await;
+    let login = app.login("ada@example.com", Client::PASSWORD).await;
+    let bye = app.as_user(Method::DELETE, SESSION, &login, None).await;
     assert_eq!(bye.status, StatusCode::NO_CONTENT);
     assert!(bye.text.is_empty());
     let closed = app
-        .send(
-            Method::GET,
-            &user_path(&ada),
-            Some(&Client::bearer(&login)),
-            None,
-        )
+        .as_user(Method::GET, &user_path(&ada), &login, None)
         .await;
     assert_error(&closed, StatusCode::UNAUTHORIZED, UNAUTHORIZED);
-    let again = app
-        .send(Method::DELETE, SESSION, Some(&Client::bearer(&login)), None)
-        .await;
+    let again = app.as_user(Method::DELETE, SESSION, &login, None).await;
     assert_error(&again, StatusCode::UNAUTHORIZED, UNAUTHORIZED);
-    let other = app
-        .send(
-            Method::GET,
-            &user_path(&ada),
-            Some(&Client::bearer(&ada)),
-            None,
-        )
-        .await;
+    let other = app.as_user(Method::GET, &user_path(&ada), &ada, None).await;
     assert_eq!(
         other.status,
         StatusCode::OK,
@@ -223,13 +176,6 @@ async fn parallel_wrong_passwords_are_each_counted_then_the_account_locks(backen
         "no failure lost to a race"
     );
     // Locked: even the right password is refused, with the same answer.
-    let right = app
-        .send(
-            Method::POST,
-            SESSION,
-            Some(&Client::basic("ada@example.com", Client::PASSWORD)),
-            None,
-        )
-        .await;
+    let right = app.login("ada@example.com", Client::PASSWORD).await;
     assert_error(&right, StatusCode::UNAUTHORIZED, UNAUTHORIZED);
 }

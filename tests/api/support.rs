@@ -298,6 +298,25 @@ impl Client {
         }
     }
 
+    /// Sends a request as the user of a Register or Login reply, with their token.
+    pub async fn as_user(
+        &self,
+        method: Method,
+        path: &str,
+        user: &Reply,
+        body: Option<&str>,
+    ) -> Reply {
+        self.send(method, path, Some(&Client::bearer(user)), body)
+            .await
+    }
+
+    /// Signs in with Basic credentials and no body.
+    pub async fn login(&self, email: &str, password: &str) -> Reply {
+        let auth = Client::basic(email, password);
+        self.send(Method::POST, "/api/v1/auth/session", Some(&auth), None)
+            .await
+    }
+
     /// The password [`Client::register`] gives every user.
     pub const PASSWORD: &'static str = "correct horse battery";
 

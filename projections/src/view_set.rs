@@ -51,6 +51,15 @@ impl ViewSet {
         load
     }
 
+    /// How many views the set holds.
+    pub fn len(&self) -> usize {
+        self.users.len() + self.sessions.len() + self.api_keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub fn apply(&mut self, at: &Recorded, event: &LoggedEvent) {
         match event {
             LoggedEvent::User(event) => {

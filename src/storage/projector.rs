@@ -75,8 +75,12 @@ impl Projector {
             }
             if self.write(&set, Some(checkpoint), last).await? {
                 total.events += records.len() as u64;
-                total.views_written += (set.users.len() + set.sessions.len()) as u64;
+                total.views_written += set.len() as u64;
                 total.position = last;
+                if (records.len() as i64) < BATCH {
+                    // A short batch was the end of the log when it was read.
+                    return Ok(total);
+                }
             }
         }
     }
@@ -101,7 +105,7 @@ impl Projector {
             progress(report.events);
         }
         self.write(&set, None, report.position).await?;
-        report.views_written = (set.users.len() + set.sessions.len()) as u64;
+        report.views_written = set.len() as u64;
         Ok(report)
     }
 

@@ -1,7 +1,7 @@
 //! The service's one error type: every failure a request can meet, each naming its entry in
 //! the contract's error catalogue. Domain errors are mapped to it here and nowhere else.
 
-use clara_aggregates::{EmailClaimError, UserError};
+use clara_aggregates::{EmailClaimError, UserError, WalletError};
 use cqrs_es::AggregateError;
 
 /// Things a 404 can be about.
@@ -27,6 +27,8 @@ pub enum ApiError {
     SecondFactorRequired,
     #[error("the account is not active")]
     Inactive,
+    #[error("the balance is too low")]
+    InsufficientCredits,
     #[error("caller may not access this resource")]
     Forbidden,
     #[error("{0:?} not found")]
@@ -59,6 +61,16 @@ impl From<UserError> for ApiError {
             }
             UserError::SecondFactorRequired => ApiError::SecondFactorRequired,
             UserError::GoogleMismatch => ApiError::Unauthorized,
+        }
+    }
+}
+
+impl From<WalletError> for ApiError {
+    fn from(error: WalletError) -> Self {
+        match error {
+            WalletError::InsufficientCredits => ApiError::InsufficientCredits,
+            WalletError::InvalidAmount => ApiError::InvalidSchema,
+            WalletError::UnknownHold => ApiError::Internal(anyhow::anyhow!("no such hold")),
         }
     }
 }

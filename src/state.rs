@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use clara_aggregates::{EmailClaim, User};
+use clara_aggregates::{EmailClaim, User, Wallet};
 
 use crate::auth::google::GoogleVerifier;
 use crate::auth::otp::OtpCodes;
@@ -59,6 +59,7 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     pub users: CommandBus<User>,
     pub claims: CommandBus<EmailClaim>,
+    pub wallets: CommandBus<Wallet>,
 }
 
 impl AppState {
@@ -88,6 +89,7 @@ impl AppState {
         Ok(Self {
             users: CommandBus::new(&db, projector.clone()),
             claims: CommandBus::new(&db, projector.clone()),
+            wallets: CommandBus::new(&db, projector.clone()),
             settings: Arc::new(settings),
             secrets: Arc::new(secrets),
             mailer: Arc::new(mailer),

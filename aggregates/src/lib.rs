@@ -5,10 +5,13 @@
 //! rule can be tested with given/when/then alone.
 
 pub mod email_claim;
+pub mod money;
 pub mod names;
 pub mod user;
+pub mod wallet;
 
 pub use email_claim::{EmailClaim, EmailClaimCommand, EmailClaimError, EmailClaimEvent};
 pub use user::{
     NewOtp, NewSession, OtpType, Presented, SecondFactor, User, UserCommand, UserError, UserEvent,
 };
+pub use wallet::{Wallet, WalletCommand, WalletError, WalletEvent};

@@ -51,6 +51,7 @@ INSERT INTO projector_checkpoints (name, position) VALUES ('views', 0);
 CREATE TABLE user_views
 (
     id       text    NOT NULL PRIMARY KEY,
+    owner    text    NOT NULL,
     sort_key bigint  NOT NULL,
     position bigint  NOT NULL,
     data     text    NOT NULL
@@ -62,6 +63,7 @@ CREATE INDEX user_views_by_sort_key ON user_views (sort_key, id);
 CREATE TABLE session_views
 (
     id       text    NOT NULL PRIMARY KEY,
+    owner    text    NOT NULL,
     sort_key bigint  NOT NULL,
     position bigint  NOT NULL,
     data     text    NOT NULL

@@ -6,11 +6,13 @@
 mod api_key_view;
 mod log;
 mod session_view;
+mod transaction_view;
 mod user_view;
 mod view_set;
 
 pub use api_key_view::ApiKeyView;
 pub use log::{LoggedEvent, Recorded};
 pub use session_view::SessionView;
+pub use transaction_view::TransactionView;
 pub use user_view::UserView;
 pub use view_set::{ToLoad, ViewSet};

@@ -1,6 +1,6 @@
 //! One record of the event log, decoded into the domain event it carries.
 
-use clara_aggregates::{EmailClaim, EmailClaimEvent, User, UserEvent};
+use clara_aggregates::{EmailClaim, EmailClaimEvent, User, UserEvent, Wallet, WalletEvent};
 use cqrs_es::Aggregate;
 
 /// Where and when an event sits in the log.
@@ -16,6 +16,7 @@ pub struct Recorded {
 pub enum LoggedEvent {
     User(UserEvent),
     EmailClaim(EmailClaimEvent),
+    Wallet(WalletEvent),
 }
 
 impl LoggedEvent {
@@ -27,6 +28,7 @@ impl LoggedEvent {
         Ok(match aggregate_type {
             User::TYPE => Some(Self::User(serde_json::from_value(payload)?)),
             EmailClaim::TYPE => Some(Self::EmailClaim(serde_json::from_value(payload)?)),
+            Wallet::TYPE => Some(Self::Wallet(serde_json::from_value(payload)?)),
             _ => None,
         })
     }

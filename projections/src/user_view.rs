@@ -1,6 +1,6 @@
 //! The user object served by the User routes, folded from User events.
 
-use clara_aggregates::UserEvent;
+use clara_aggregates::{UserEvent, WalletEvent};
 use serde::{Deserialize, Serialize};
 
 use crate::Recorded;
@@ -94,6 +94,22 @@ impl UserView {
             | UserEvent::OtpConsumed { .. } => {}
         }
         self.position = at.position;
+    }
+}
+
+impl UserView {
+    /// The user's credits follow the wallet's balance.
+    pub fn apply_wallet(&mut self, at: &Recorded, event: &WalletEvent) {
+        match event {
+            WalletEvent::Credited { balance, .. }
+            | WalletEvent::Debited { balance, .. }
+            | WalletEvent::HoldCaptured { balance, .. } => {
+                self.credits_minor = *balance;
+                self.updated_at_ms = at.recorded_at_ms;
+            }
+            WalletEvent::HoldPlaced { .. } | WalletEvent::HoldReleased { .. } => {}
+        }
+        self.position = self.position.max(at.position);
     }
 }
 

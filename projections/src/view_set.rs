@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use clara_aggregates::UserEvent;
 
-use crate::{ApiKeyView, LoggedEvent, Recorded, SessionView, UserView};
+use crate::{ApiKeyView, LoggedEvent, Recorded, SessionView, TransactionView, UserView};
 
 #[derive(Debug, Default)]
 pub struct ViewSet {
@@ -15,6 +15,8 @@ pub struct ViewSet {
     pub sessions: BTreeMap<String, SessionView>,
     /// The current API key by user id.
     pub api_keys: BTreeMap<String, ApiKeyView>,
+    /// Ledger entries by transaction id.
+    pub transactions: BTreeMap<String, TransactionView>,
 }
 
 /// The stored views a batch needs before it can be folded.
@@ -31,6 +33,13 @@ impl ViewSet {
         let (mut seen_users, mut seen_sessions) = (BTreeSet::new(), BTreeSet::new());
         let mut load = ToLoad::default();
         for (at, event) in batch {
+            if let LoggedEvent::Wallet(_) = event {
+                // A wallet has the id of its user, whose credits it changes.
+                if seen_users.insert(at.aggregate_id.as_str()) {
+                    load.users.push(at.aggregate_id.clone());
+                }
+                continue;
+            }
             let LoggedEvent::User(event) = event else {
                 continue;
             };
@@ -53,7 +62,7 @@ impl ViewSet {
 
     /// How many views the set holds.
     pub fn len(&self) -> usize {
-        self.users.len() + self.sessions.len() + self.api_keys.len()
+        self.users.len() + self.sessions.len() + self.api_keys.len() + self.transactions.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -75,6 +84,15 @@ impl ViewSet {
                 }
                 if let Some(key) = ApiKeyView::from_event(at, event) {
                     self.api_keys.insert(at.aggregate_id.clone(), key);
+                }
+            }
+            LoggedEvent::Wallet(event) => {
+                self.users
+                    .entry(at.aggregate_id.clone())
+                    .or_default()
+                    .apply_wallet(at, event);
+                if let Some(entry) = TransactionView::from_event(at, event) {
+                    self.transactions.insert(entry.id.clone(), entry);
                 }
             }
             // Claims only guard uniqueness; no view shows them.

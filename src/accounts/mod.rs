@@ -1,6 +1,7 @@
 //! Account use cases: resolve the outside facts a command needs, then execute it.
 
 pub mod api_key;
+pub mod credits;
 pub mod google;
 pub mod lookup;
 pub mod otp;

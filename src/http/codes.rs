@@ -13,7 +13,7 @@ use super::body::{parse, RawBody, Validate};
 use super::context::Caller;
 use super::validate::is_password;
 use super::{render, success};
-use crate::accounts::{otp, session::user_view};
+use crate::accounts::otp;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -129,7 +129,7 @@ pub async fn enable_2fa(
     Path(user_id): Path<String>,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    require_active_self(&state, &caller, &user_id).await?;
+    caller.require_active(&state, &user_id, false).await?;
     let body: EnableBody = parse(&body)?;
     let authenticator = body.method.as_deref() == Some("totp");
     let enrolment =
@@ -152,25 +152,8 @@ pub async fn disable_2fa(
     Path(user_id): Path<String>,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    require_active_self(&state, &caller, &user_id).await?;
+    caller.require_active(&state, &user_id, false).await?;
     let body: CodeBody = parse(&body)?;
     otp::disable_two_factor(&state, &user_id, &body.code, &caller.meta).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-/// The contract's "active" routes: the caller's own token, on an activated account whose
-/// first and last names are set.
-async fn require_active_self(
-    state: &AppState,
-    caller: &Caller,
-    user_id: &str,
-) -> Result<(), ApiError> {
-    caller.require_self(user_id)?;
-    let view = user_view(state, user_id).await?;
-    let named = view.first_name.is_some() && view.last_name.is_some();
-    if view.is_active && named {
-        Ok(())
-    } else {
-        Err(ApiError::Inactive)
-    }
 }

@@ -8,6 +8,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use tower_http::request_id::RequestId;
 
+use crate::accounts::session::user_view;
 use crate::auth::credential::Credential;
 use crate::auth::principal::Principal;
 use crate::commands::Meta;
@@ -110,6 +111,28 @@ impl Caller {
             Ok(())
         } else {
             Err(ApiError::Forbidden)
+        }
+    }
+
+    /// The contract's "active" routes: the user's own token (or API key, where
+    /// `api_key_allowed`), on an activated account whose first and last names are set.
+    pub async fn require_active(
+        &self,
+        state: &AppState,
+        user_id: &str,
+        api_key_allowed: bool,
+    ) -> Result<(), ApiError> {
+        match self.principal()? {
+            Principal::User { user_id: own, .. } if own == user_id => {}
+            Principal::ApiKey { user_id: own } if api_key_allowed && own == user_id => {}
+            _ => return Err(ApiError::Forbidden),
+        }
+        let view = user_view(state, user_id).await?;
+        let named = view.first_name.is_some() && view.last_name.is_some();
+        if view.is_active && named {
+            Ok(())
+        } else {
+            Err(ApiError::Inactive)
         }
     }
 }

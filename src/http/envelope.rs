@@ -30,7 +30,7 @@ impl ApiError {
             ApiError::Unauthorized | ApiError::SecondFactorRequired | ApiError::Inactive => {
                 StatusCode::UNAUTHORIZED
             }
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::InsufficientCredits => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict => StatusCode::CONFLICT,
@@ -53,6 +53,9 @@ impl ApiError {
             }
             ApiError::Inactive => "Please activate your account to access the requested resource.",
             ApiError::Forbidden => "You do not have access to the requested resource.",
+            ApiError::InsufficientCredits => {
+                "You do not have enough credits to perform this action."
+            }
             ApiError::NotFound(Resource::User) => "User with the given identifier does not exist.",
             ApiError::NotFound(Resource::Transaction) => {
                 "Transaction with the given identifier does not exist."

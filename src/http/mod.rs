@@ -11,10 +11,11 @@ mod render;
 mod system;
 mod users;
 mod validate;
+mod wallet;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::Request;
-use axum::routing::{get, patch, post};
+use axum::routing::{get, patch, post, put};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
@@ -53,6 +54,12 @@ pub fn router(state: AppState) -> Router {
             get(api_keys::view).post(api_keys::reset),
         )
         .route("/api/v1/users", get(api_keys::list_users))
+        .route("/api/v1/users/{user_id}/credits", put(wallet::set_credits))
+        .route("/api/v1/users/{user_id}/transactions", get(wallet::list))
+        .route(
+            "/api/v1/users/{user_id}/transactions/{transaction_id}",
+            get(wallet::view),
+        )
         .route(
             "/api/v1/users/{user_id}/password",
             patch(codes::change_password),

@@ -175,8 +175,8 @@ impl Projector {
                 for (sql, chunk) in views::upserts(table, rows) {
                     let sql = db.sql(&sql);
                     let mut upsert = sqlx::query(&sql);
-                    for (id, sort_key, position, data) in chunk {
-                        upsert = upsert.bind(id).bind(sort_key).bind(position).bind(data);
+                    for (id, owner, sort_key, position, data) in chunk {
+                        upsert = upsert.bind(id).bind(owner).bind(sort_key).bind(position).bind(data);
                     }
                     upsert.execute(&mut *tx).await?;
                 }

@@ -3,7 +3,7 @@
 //! Every view table has one shape — `id`, `sort_key`, `position`, `data` (the view as JSON) —
 //! so one upsert and one loader serve them all.
 
-use clara_projections::{ApiKeyView, SessionView, UserView, ViewSet};
+use clara_projections::{ApiKeyView, SessionView, TransactionView, UserView, ViewSet};
 use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
@@ -13,13 +13,18 @@ use super::Db;
 use crate::with_pool;
 
 /// Every view table, emptied by a replay before the log is folded in again.
-pub const VIEW_TABLES: &[&str] = &["user_views", "session_views", "api_key_views"];
+pub const VIEW_TABLES: &[&str] = &[
+    "user_views",
+    "session_views",
+    "api_key_views",
+    "transaction_views",
+];
 pub const SELECT_USER: &str = "SELECT data FROM user_views WHERE id = ?";
 /// Rows written per upsert statement.
 const UPSERT_CHUNK: usize = 100;
 
-/// One row to write: id, sort key, position and the view as JSON.
-pub type Row = (String, i64, i64, String);
+/// One row to write: id, owning user, sort key, position and the view as JSON.
+pub type Row = (String, String, i64, i64, String);
 
 /// The user view of `id`, if the user exists.
 pub async fn user(db: &Db, id: &str) -> Result<Option<UserView>, sqlx::Error> {
@@ -34,6 +39,30 @@ pub async fn session(db: &Db, id: &str) -> Result<Option<SessionView>, sqlx::Err
 /// The current API key of user `user_id`.
 pub async fn api_key(db: &Db, user_id: &str) -> Result<Option<ApiKeyView>, sqlx::Error> {
     load(db, "api_key_views", user_id).await
+}
+
+/// A page of `user_id`'s transactions, newest first.
+pub async fn transactions_page(
+    db: &Db,
+    user_id: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<TransactionView>, sqlx::Error> {
+    let sql = db.sql("SELECT data FROM transaction_views WHERE owner = ? ORDER BY sort_key DESC, id DESC LIMIT ? OFFSET ?");
+    let rows: Vec<String> = with_pool!(db, pool => {
+        sqlx::query_scalar(&sql).bind(user_id).bind(limit).bind(offset).fetch_all(pool).await?
+    });
+    rows.iter().map(|text| decode(text)).collect()
+}
+
+/// Transaction `id`, if it belongs to `user_id`.
+pub async fn transaction(
+    db: &Db,
+    user_id: &str,
+    id: &str,
+) -> Result<Option<TransactionView>, sqlx::Error> {
+    let found: Option<TransactionView> = load(db, "transaction_views", id).await?;
+    Ok(found.filter(|t| t.user_id == user_id))
 }
 
 /// A page of users, oldest first.
@@ -84,29 +113,39 @@ pub fn rows(set: &ViewSet) -> Result<Vec<(&'static str, Vec<Row>)>, serde_json::
     Ok(vec![
         (
             "user_views",
-            rows_of(&set.users, |v| (v.created_at_ms, v.position))?,
+            rows_of(&set.users, |v| (&v.id, v.created_at_ms, v.position))?,
         ),
         (
             "session_views",
-            rows_of(&set.sessions, |v| (0, v.position))?,
+            rows_of(&set.sessions, |v| (&v.user_id, 0, v.position))?,
         ),
         (
             "api_key_views",
-            rows_of(&set.api_keys, |v| (v.created_at_ms, v.position))?,
+            rows_of(&set.api_keys, |v| (&v.user_id, v.created_at_ms, v.position))?,
+        ),
+        (
+            "transaction_views",
+            rows_of(&set.transactions, |v| (&v.user_id, v.position, v.position))?,
         ),
     ])
 }
 
-/// One row per view: its id, the sort key and position `keys` gives, and its JSON.
+/// One row per view: its id, the owner, sort key and position `keys` gives, and its JSON.
 fn rows_of<V: Serialize>(
     views: &BTreeMap<String, V>,
-    keys: impl Fn(&V) -> (i64, i64),
+    keys: impl Fn(&V) -> (&String, i64, i64),
 ) -> Result<Vec<Row>, serde_json::Error> {
     views
         .iter()
         .map(|(id, view)| {
-            let (sort_key, position) = keys(view);
-            Ok((id.clone(), sort_key, position, serde_json::to_string(view)?))
+            let (owner, sort_key, position) = keys(view);
+            Ok((
+                id.clone(),
+                owner.clone(),
+                sort_key,
+                position,
+                serde_json::to_string(view)?,
+            ))
         })
         .collect()
 }
@@ -115,9 +154,9 @@ fn rows_of<V: Serialize>(
 pub fn upserts(table: &str, rows: &[Row]) -> Vec<(String, Vec<Row>)> {
     rows.chunks(UPSERT_CHUNK)
         .map(|chunk| {
-            let values = vec!["(?, ?, ?, ?)"; chunk.len()].join(", ");
+            let values = vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", ");
             let sql = format!(
-                "INSERT INTO {table} (id, sort_key, position, data) VALUES {values} \
+                "INSERT INTO {table} (id, owner, sort_key, position, data) VALUES {values} \
                  ON CONFLICT (id) DO UPDATE SET sort_key = excluded.sort_key, \
                  position = excluded.position, data = excluded.data"
             );

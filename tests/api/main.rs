@@ -16,3 +16,4 @@ mod projector;
 mod register;
 mod sessions;
 mod users;
+mod wallet;

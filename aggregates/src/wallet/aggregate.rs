@@ -1,0 +1,247 @@
+//! State, commands and decisions of the Wallet aggregate.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use serde::{Deserialize, Serialize};
+
+use super::WalletEvent;
+use crate::money::format_minor;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WalletCommand {
+    Credit {
+        entry_id: String,
+        amount: i64,
+        description: String,
+    },
+    /// Credits bought through a Stripe Checkout session: granted once per session, however
+    /// often the payment is reported.
+    CreditPurchase {
+        entry_id: String,
+        amount: i64,
+        fiat: i64,
+        checkout_session: String,
+    },
+    Debit {
+        entry_id: String,
+        amount: i64,
+        description: String,
+    },
+    /// The operator sets the balance: the difference is recorded as a credit or a debit.
+    SetBalance {
+        entry_id: String,
+        balance: i64,
+    },
+    PlaceHold {
+        hold_id: String,
+        amount: i64,
+    },
+    CaptureHold {
+        hold_id: String,
+        entry_id: String,
+        description: String,
+    },
+    ReleaseHold {
+        hold_id: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WalletError {
+    #[error("amounts must be positive")]
+    InvalidAmount,
+    #[error("the balance is too low")]
+    InsufficientCredits,
+    #[error("no such hold")]
+    UnknownHold,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Wallet {
+    balance: i64,
+    holds: BTreeMap<String, i64>,
+    settled_sessions: BTreeSet<String>,
+}
+
+impl Wallet {
+    pub fn balance(&self) -> i64 {
+        self.balance
+    }
+
+    /// What can still be spent or held: the balance less every open hold.
+    pub fn available(&self) -> i64 {
+        self.balance - self.holds.values().sum::<i64>()
+    }
+
+    fn credited(
+        &self,
+        entry_id: String,
+        amount: i64,
+        description: String,
+        fiat: i64,
+        session: Option<String>,
+    ) -> WalletEvent {
+        WalletEvent::Credited {
+            entry_id,
+            amount,
+            balance: self.balance + amount,
+            description,
+            fiat,
+            checkout_session: session,
+        }
+    }
+
+    fn debited(
+        &self,
+        entry_id: String,
+        amount: i64,
+        description: String,
+    ) -> Result<WalletEvent, WalletError> {
+        if amount > self.available() {
+            return Err(WalletError::InsufficientCredits);
+        }
+        Ok(WalletEvent::Debited {
+            entry_id,
+            amount,
+            balance: self.balance - amount,
+            description,
+        })
+    }
+}
+
+fn positive(amount: i64) -> Result<i64, WalletError> {
+    if amount > 0 {
+        Ok(amount)
+    } else {
+        Err(WalletError::InvalidAmount)
+    }
+}
+
+impl Aggregate for Wallet {
+    const TYPE: &'static str = "Wallet";
+    type Command = WalletCommand;
+    type Event = WalletEvent;
+    type Error = WalletError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        _services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        let event = match command {
+            WalletCommand::Credit {
+                entry_id,
+                amount,
+                description,
+            } => self.credited(entry_id, positive(amount)?, description, 0, None),
+            WalletCommand::CreditPurchase {
+                entry_id,
+                amount,
+                fiat,
+                checkout_session,
+            } => {
+                if self.settled_sessions.contains(&checkout_session) {
+                    return Ok(());
+                }
+                let description = format!(
+                    "User bought {} credits for ${}.",
+                    format_minor(amount),
+                    format_minor(fiat)
+                );
+                self.credited(
+                    entry_id,
+                    positive(amount)?,
+                    description,
+                    fiat,
+                    Some(checkout_session),
+                )
+            }
+            WalletCommand::Debit {
+                entry_id,
+                amount,
+                description,
+            } => self.debited(entry_id, positive(amount)?, description)?,
+            WalletCommand::SetBalance { entry_id, balance } => {
+                if balance < 0 {
+                    return Err(WalletError::InvalidAmount);
+                }
+                let description = format!(
+                    "Admin updated credits from {} to {}.",
+                    format_minor(self.balance),
+                    format_minor(balance)
+                );
+                match balance - self.balance {
+                    0 => return Ok(()),
+                    up if up > 0 => self.credited(entry_id, up, description, 0, None),
+                    down => self.debited(entry_id, -down, description)?,
+                }
+            }
+            WalletCommand::PlaceHold { hold_id, amount } => {
+                if positive(amount)? > self.available() {
+                    return Err(WalletError::InsufficientCredits);
+                }
+                WalletEvent::HoldPlaced {
+                    hold_id,
+                    amount,
+                    available: self.available() - amount,
+                }
+            }
+            WalletCommand::CaptureHold {
+                hold_id,
+                entry_id,
+                description,
+            } => {
+                let amount = *self.holds.get(&hold_id).ok_or(WalletError::UnknownHold)?;
+                WalletEvent::HoldCaptured {
+                    hold_id,
+                    entry_id,
+                    amount,
+                    balance: self.balance - amount,
+                    description,
+                }
+            }
+            WalletCommand::ReleaseHold { hold_id } => {
+                let amount = *self.holds.get(&hold_id).ok_or(WalletError::UnknownHold)?;
+                WalletEvent::HoldReleased {
+                    hold_id,
+                    amount,
+                    available: self.available() + amount,
+                }
+            }
+        };
+        sink.write(event, self).await;
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        match event {
+            WalletEvent::Credited {
+                balance,
+                checkout_session,
+                ..
+            } => {
+                self.balance = balance;
+                self.settled_sessions.extend(checkout_session);
+            }
+            WalletEvent::Debited { balance, .. } => self.balance = balance,
+            WalletEvent::HoldPlaced {
+                hold_id, amount, ..
+            } => {
+                self.holds.insert(hold_id, amount);
+            }
+            WalletEvent::HoldCaptured {
+                hold_id, balance, ..
+            } => {
+                self.holds.remove(&hold_id);
+                self.balance = balance;
+            }
+            WalletEvent::HoldReleased { hold_id, .. } => {
+                self.holds.remove(&hold_id);
+            }
+        }
+    }
+}

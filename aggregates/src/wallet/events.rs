@@ -1,0 +1,61 @@
+//! Events of the Wallet aggregate. Amounts are minor units; each entry states the balance it
+//! leaves, so a view never has to add anything up.
+
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WalletEvent {
+    /// Credits added. `checkout_session` names the Stripe Checkout session paid for them, and
+    /// `fiat` the cents paid; both absent for other credits.
+    Credited {
+        entry_id: String,
+        amount: i64,
+        balance: i64,
+        description: String,
+        fiat: i64,
+        checkout_session: Option<String>,
+    },
+    Debited {
+        entry_id: String,
+        amount: i64,
+        balance: i64,
+        description: String,
+    },
+    /// Credits reserved: `available` is what remains to spend or hold.
+    HoldPlaced {
+        hold_id: String,
+        amount: i64,
+        available: i64,
+    },
+    /// A hold turned into a debit.
+    HoldCaptured {
+        hold_id: String,
+        entry_id: String,
+        amount: i64,
+        balance: i64,
+        description: String,
+    },
+    HoldReleased {
+        hold_id: String,
+        amount: i64,
+        available: i64,
+    },
+}
+
+impl DomainEvent for WalletEvent {
+    fn event_type(&self) -> String {
+        match self {
+            WalletEvent::Credited { .. } => "Credited",
+            WalletEvent::Debited { .. } => "Debited",
+            WalletEvent::HoldPlaced { .. } => "HoldPlaced",
+            WalletEvent::HoldCaptured { .. } => "HoldCaptured",
+            WalletEvent::HoldReleased { .. } => "HoldReleased",
+        }
+        .to_string()
+    }
+
+    fn event_version(&self) -> String {
+        "1".to_string()
+    }
+}

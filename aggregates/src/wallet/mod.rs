@@ -1,0 +1,10 @@
+//! Wallet: one per user (same id as the user). The ledger of credits and debits, and holds
+//! on credits reserved for work in progress. Every entry carries the resulting balance.
+
+mod aggregate;
+mod events;
+#[cfg(test)]
+mod tests;
+
+pub use aggregate::{Wallet, WalletCommand, WalletError};
+pub use events::WalletEvent;

@@ -1,0 +1,208 @@
+//! Given/when/then rules of the Wallet aggregate.
+
+use super::*;
+use cqrs_es::test::TestFramework;
+
+type Wallets = TestFramework<Wallet>;
+
+fn credited(entry: &str, amount: i64, balance: i64, description: &str) -> WalletEvent {
+    WalletEvent::Credited {
+        entry_id: entry.into(),
+        amount,
+        balance,
+        description: description.into(),
+        fiat: 0,
+        checkout_session: None,
+    }
+}
+
+fn ten() -> Vec<WalletEvent> {
+    vec![credited("t0", 1_000, 1_000, "seed")]
+}
+
+fn debit(amount: i64) -> WalletCommand {
+    WalletCommand::Debit {
+        entry_id: "t1".into(),
+        amount,
+        description: "spent".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_debit_down_to_zero_is_allowed_and_one_beyond_is_refused() {
+    Wallets::with(())
+        .given(ten())
+        .when_async(debit(1_000))
+        .await
+        .then_expect_events(vec![WalletEvent::Debited {
+            entry_id: "t1".into(),
+            amount: 1_000,
+            balance: 0,
+            description: "spent".into(),
+        }]);
+    Wallets::with(())
+        .given(ten())
+        .when_async(debit(1_001))
+        .await
+        .then_expect_error(WalletError::InsufficientCredits);
+}
+
+#[tokio::test]
+async fn amounts_must_be_positive() {
+    Wallets::with(())
+        .given(ten())
+        .when_async(debit(0))
+        .await
+        .then_expect_error(WalletError::InvalidAmount);
+    Wallets::with(())
+        .given(ten())
+        .when_async(WalletCommand::Credit {
+            entry_id: "t1".into(),
+            amount: -5,
+            description: "x".into(),
+        })
+        .await
+        .then_expect_error(WalletError::InvalidAmount);
+}
+
+#[tokio::test]
+async fn a_hold_never_exceeds_what_is_available_and_blocks_spending_it() {
+    let held = |amount| WalletEvent::HoldPlaced {
+        hold_id: "h1".into(),
+        amount,
+        available: 1_000 - amount,
+    };
+    Wallets::with(())
+        .given(ten())
+        .when_async(WalletCommand::PlaceHold {
+            hold_id: "h1".into(),
+            amount: 1_000,
+        })
+        .await
+        .then_expect_events(vec![held(1_000)]);
+    Wallets::with(())
+        .given(ten())
+        .when_async(WalletCommand::PlaceHold {
+            hold_id: "h1".into(),
+            amount: 1_001,
+        })
+        .await
+        .then_expect_error(WalletError::InsufficientCredits);
+    let mut history = ten();
+    history.push(held(600));
+    Wallets::with(())
+        .given(history)
+        .when_async(debit(401))
+        .await
+        .then_expect_error(WalletError::InsufficientCredits);
+}
+
+#[tokio::test]
+async fn a_hold_is_captured_as_a_debit_or_released() {
+    let mut history = ten();
+    history.push(WalletEvent::HoldPlaced {
+        hold_id: "h1".into(),
+        amount: 200,
+        available: 800,
+    });
+    let capture = WalletCommand::CaptureHold {
+        hold_id: "h1".into(),
+        entry_id: "t2".into(),
+        description: "charged".into(),
+    };
+    Wallets::with(())
+        .given(history.clone())
+        .when_async(capture)
+        .await
+        .then_expect_events(vec![WalletEvent::HoldCaptured {
+            hold_id: "h1".into(),
+            entry_id: "t2".into(),
+            amount: 200,
+            balance: 800,
+            description: "charged".into(),
+        }]);
+    Wallets::with(())
+        .given(history)
+        .when_async(WalletCommand::ReleaseHold {
+            hold_id: "h1".into(),
+        })
+        .await
+        .then_expect_events(vec![WalletEvent::HoldReleased {
+            hold_id: "h1".into(),
+            amount: 200,
+            available: 1_000,
+        }]);
+    Wallets::with(())
+        .given(ten())
+        .when_async(WalletCommand::ReleaseHold {
+            hold_id: "h9".into(),
+        })
+        .await
+        .then_expect_error(WalletError::UnknownHold);
+}
+
+#[tokio::test]
+async fn the_operator_sets_the_balance_through_a_described_credit_or_debit() {
+    let set = |balance| WalletCommand::SetBalance {
+        entry_id: "t1".into(),
+        balance,
+    };
+    Wallets::with(())
+        .given_no_previous_events()
+        .when_async(set(1_000))
+        .await
+        .then_expect_events(vec![credited(
+            "t1",
+            1_000,
+            1_000,
+            "Admin updated credits from 0.0 to 10.0.",
+        )]);
+    Wallets::with(())
+        .given(ten())
+        .when_async(set(250))
+        .await
+        .then_expect_events(vec![WalletEvent::Debited {
+            entry_id: "t1".into(),
+            amount: 750,
+            balance: 250,
+            description: "Admin updated credits from 10.0 to 2.5.".into(),
+        }]);
+    Wallets::with(())
+        .given(ten())
+        .when_async(set(1_000))
+        .await
+        .then_expect_events(vec![]);
+    Wallets::with(())
+        .given(ten())
+        .when_async(set(-1))
+        .await
+        .then_expect_error(WalletError::InvalidAmount);
+}
+
+#[tokio::test]
+async fn a_checkout_session_is_credited_once() {
+    let buy = WalletCommand::CreditPurchase {
+        entry_id: "t1".into(),
+        amount: 50_000,
+        fiat: 500,
+        checkout_session: "cs_1".into(),
+    };
+    let bought = WalletEvent::Credited {
+        entry_id: "t1".into(),
+        amount: 50_000,
+        balance: 50_000,
+        description: "User bought 500.0 credits for $5.0.".into(),
+        fiat: 500,
+        checkout_session: Some("cs_1".into()),
+    };
+    Wallets::with(())
+        .given_no_previous_events()
+        .when_async(buy.clone())
+        .await
+        .then_expect_events(vec![bought.clone()]);
+    Wallets::with(())
+        .given(vec![bought])
+        .when_async(buy)
+        .await
+        .then_expect_events(vec![]);
+}

@@ -1,0 +1,62 @@
+//! Transactions: one per ledger entry of a wallet, as the Transactions routes show them.
+
+use clara_aggregates::WalletEvent;
+use serde::{Deserialize, Serialize};
+
+use crate::Recorded;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionView {
+    pub id: String,
+    pub user_id: String,
+    /// `CREDIT` or `DEBIT`.
+    pub kind: String,
+    pub description: String,
+    /// Hundredths of a credit, always positive.
+    pub value_in_credits: i64,
+    /// US cents paid, 0 unless bought.
+    pub value_in_fiat: i64,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    /// Log position of the event this entry is.
+    pub position: i64,
+}
+
+impl TransactionView {
+    /// The ledger entry an event is, if it is one (holds placed or released are not).
+    pub fn from_event(at: &Recorded, event: &WalletEvent) -> Option<Self> {
+        let (id, kind, amount, fiat, description) = match event {
+            WalletEvent::Credited {
+                entry_id,
+                amount,
+                fiat,
+                description,
+                ..
+            } => (entry_id, "CREDIT", amount, *fiat, description),
+            WalletEvent::Debited {
+                entry_id,
+                amount,
+                description,
+                ..
+            }
+            | WalletEvent::HoldCaptured {
+                entry_id,
+                amount,
+                description,
+                ..
+            } => (entry_id, "DEBIT", amount, 0, description),
+            WalletEvent::HoldPlaced { .. } | WalletEvent::HoldReleased { .. } => return None,
+        };
+        Some(TransactionView {
+            id: id.clone(),
+            user_id: at.aggregate_id.clone(),
+            kind: kind.to_string(),
+            description: description.clone(),
+            value_in_credits: *amount,
+            value_in_fiat: fiat,
+            created_at_ms: at.recorded_at_ms,
+            updated_at_ms: at.recorded_at_ms,
+            position: at.position,
+        })
+    }
+}

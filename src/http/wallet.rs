@@ -1,0 +1,139 @@
+//! Wallet routes: Transactions View All and View, and the admin's Set Credits.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use clara_projections::TransactionView;
+use serde::Deserialize;
+use serde_json::{json, Number, Value};
+
+use super::api_keys::page;
+use super::body::{parse, RawBody, Validate};
+use super::context::Caller;
+use super::render::{credits, http_date, user};
+use super::success;
+use crate::accounts::credits as wallet;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+fn transaction_object(entry: &TransactionView) -> Value {
+    json!({
+        "created_at": http_date(entry.created_at_ms),
+        "description": entry.description,
+        "id": entry.id,
+        "type": entry.kind,
+        "updated_at": http_date(entry.updated_at_ms),
+        "user_id": entry.user_id,
+        "value_in_credits": credits(entry.value_in_credits),
+        "value_in_fiat": credits(entry.value_in_fiat),
+    })
+}
+
+/// `GET /users/{user_id}/transactions?limit=&offset=`: newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    caller.require_active(&state, &user_id, true).await?;
+    let (limit, offset) = page(&query)?;
+    let entries = wallet::transactions(&state, &user_id, limit, offset).await?;
+    let data = entries.iter().map(transaction_object).collect();
+    Ok(success(
+        StatusCode::OK,
+        "Transactions fetched successfully.",
+        Value::Array(data),
+    ))
+}
+
+/// `GET /users/{user_id}/transactions/{transaction_id}`: 404 for another user's.
+pub async fn view(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((user_id, transaction_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    caller.require_active(&state, &user_id, true).await?;
+    let entry = wallet::transaction(&state, &user_id, &transaction_id).await?;
+    Ok(success(
+        StatusCode::OK,
+        "Transaction fetched successfully.",
+        transaction_object(&entry),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreditsBody {
+    credits: Number,
+}
+
+impl Validate for CreditsBody {
+    fn is_valid(&self) -> bool {
+        minor_units(&self.credits).is_some()
+    }
+}
+
+/// A non-negative JSON number with at most two decimals, as hundredths; read from its
+/// decimal text, never through a float.
+fn minor_units(number: &Number) -> Option<i64> {
+    let text = number.to_string();
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let fraction = fraction.trim_end_matches('0');
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    if !digits(whole) || fraction.len() > 2 || !(fraction.is_empty() || digits(fraction)) {
+        return None;
+    }
+    let cents: i64 = format!("{fraction:0<2}").parse().ok()?;
+    whole
+        .parse::<i64>()
+        .ok()?
+        .checked_mul(100)?
+        .checked_add(cents)
+}
+
+/// `PUT /users/{user_id}/credits` with the private key: sets the balance.
+pub async fn set_credits(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    caller.require_admin()?;
+    let body: CreditsBody = parse(&body)?;
+    let balance = minor_units(&body.credits).ok_or(ApiError::InvalidSchema)?;
+    let view = wallet::set_balance(&state, &user_id, balance, &caller.meta).await?;
+    Ok(success(
+        StatusCode::OK,
+        "User's credits updated successfully.",
+        user(&view),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::minor_units;
+    use serde_json::Number;
+
+    fn parse(text: &str) -> Option<i64> {
+        minor_units(&serde_json::from_str::<Number>(text).unwrap())
+    }
+
+    #[test]
+    fn credits_are_read_exactly_with_at_most_two_decimals() {
+        assert_eq!(parse("10"), Some(1_000));
+        assert_eq!(parse("10.5"), Some(1_050));
+        assert_eq!(parse("0.07"), Some(7));
+        assert_eq!(parse("19.990"), Some(1_999));
+        assert_eq!(parse("0.001"), None);
+        assert_eq!(parse("-1"), None);
+        assert_eq!(
+            parse("1e3"),
+            Some(100_000),
+            "an exponent is still an exact number"
+        );
+        assert_eq!(parse("1e-3"), None);
+    }
+}

@@ -109,6 +109,7 @@ Secrets (environment only; with SQLite they are generated on first start and kep
   PRIVATE_API_KEY   raw key for admin calls and acting on any user
   JWT_SECRET        HS256 signing secret for user and API key tokens
   SMTP_PASSWORD     password for SMTP_USERNAME
+  STRIPE_WEBHOOK_SECRET  Stripe webhook signing secret(s), comma-separated while rolling
 
 Logging: RUST_LOG (default info), LOG_FORMAT (text or json). A .env file is read too.";
 
@@ -132,6 +133,13 @@ impl Config {
             google_client_id: self.google_client_id.clone(),
             google_jwks_url: self.google_jwks_url.clone(),
             rate_limit_per_second: self.rate_limit_per_second,
+            stripe_webhook_secrets: std::env::var("STRIPE_WEBHOOK_SECRET")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod secrets;
 pub mod server;
 pub mod state;
 pub mod storage;
+pub mod stripe;
 pub mod telemetry;
 
 pub use http::router;

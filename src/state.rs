@@ -27,6 +27,8 @@ pub struct Settings {
     /// Google's signing keys are published.
     pub google_client_id: Option<String>,
     pub google_jwks_url: String,
+    /// Secrets Stripe signs webhooks with (several while one is rolled); empty: webhook off.
+    pub stripe_webhook_secrets: Vec<String>,
     /// Requests per second per credential or client address; 0 turns limits off.
     pub rate_limit_per_second: u32,
 }
@@ -40,6 +42,7 @@ impl Default for Settings {
             google_client_id: None,
             google_jwks_url: crate::auth::google::GOOGLE_JWKS_URL.to_string(),
             rate_limit_per_second: 10,
+            stripe_webhook_secrets: Vec::new(),
         }
     }
 }

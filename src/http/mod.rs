@@ -8,6 +8,7 @@ mod context;
 mod envelope;
 pub mod rate_limit;
 mod render;
+mod stripe;
 mod system;
 mod users;
 mod validate;
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
             get(api_keys::view).post(api_keys::reset),
         )
         .route("/api/v1/users", get(api_keys::list_users))
+        .route("/api/v1/stripe/settle", post(stripe::webhook))
         .route("/api/v1/users/{user_id}/credits", put(wallet::set_credits))
         .route("/api/v1/users/{user_id}/transactions", get(wallet::list))
         .route(

@@ -17,6 +17,7 @@ use super::success;
 use crate::accounts::credits as wallet;
 use crate::error::ApiError;
 use crate::state::AppState;
+use clara_aggregates::money::parse_minor;
 
 fn transaction_object(entry: &TransactionView) -> Value {
     json!({
@@ -79,19 +80,7 @@ impl Validate for CreditsBody {
 /// A non-negative JSON number with at most two decimals, as hundredths; read from its
 /// decimal text, never through a float.
 fn minor_units(number: &Number) -> Option<i64> {
-    let text = number.to_string();
-    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
-    let fraction = fraction.trim_end_matches('0');
-    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
-    if !digits(whole) || fraction.len() > 2 || !(fraction.is_empty() || digits(fraction)) {
-        return None;
-    }
-    let cents: i64 = format!("{fraction:0<2}").parse().ok()?;
-    whole
-        .parse::<i64>()
-        .ok()?
-        .checked_mul(100)?
-        .checked_add(cents)
+    parse_minor(&number.to_string())
 }
 
 /// `PUT /users/{user_id}/credits` with the private key: sets the balance.

@@ -2,6 +2,7 @@
 //! PostgreSQL database — a fresh database for every test, every test on both backends.
 
 mod mailbox;
+mod stripe;
 mod support;
 
 mod authenticator;

@@ -1,0 +1,4 @@
+//! Stripe: the webhook that settles paid Checkout sessions into credits.
+
+pub mod settle;
+pub mod signature;

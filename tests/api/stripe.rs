@@ -1,0 +1,166 @@
+//! The Stripe webhook: real signatures made with the tests' own secrets; a paid Checkout
+//! session credits once however often and however concurrently it is delivered.
+
+use axum::http::{header, Method, Request, StatusCode};
+use clara::stripe::signature::sign;
+use futures::future::join_all;
+use serde_json::json;
+use tower::ServiceExt;
+
+use crate::support::{assert_error, Backend, TestApp};
+
+crate::on_both_backends!(
+    a_paid_session_delivered_ten_times_at_once_credits_once,
+    bad_missing_or_stale_signatures_are_400_and_change_nothing,
+    unknown_events_and_unpaid_sessions_are_acknowledged_and_ignored,
+    the_webhook_needs_configuration,
+);
+
+const OLD: &str = "whsec_test_old";
+const NEW: &str = "whsec_test_new";
+
+async fn app(backend: Backend) -> TestApp {
+    TestApp::create_with(backend, None, |s| {
+        s.stripe_webhook_secrets = vec![OLD.into(), NEW.into()]
+    })
+    .await
+}
+
+fn completed(session: &str, user_id: &str, payment_status: &str) -> String {
+    json!({"id": "evt_1", "type": "checkout.session.completed", "data": {"object": {
+        "id": session, "payment_status": payment_status,
+        "metadata": {"user_id": user_id, "credits": "500.0", "fiat": "5"}}}})
+    .to_string()
+}
+
+async fn deliver(
+    router: axum::Router,
+    body: String,
+    signature: Option<String>,
+) -> (StatusCode, String) {
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/stripe/settle")
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(signature) = signature {
+        request = request.header("stripe-signature", signature);
+    }
+    let response = router
+        .oneshot(request.body(axum::body::Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+fn signed(secret: &str, at: i64, body: &str) -> String {
+    format!("t={at},v1={}", sign(secret, at, body.as_bytes()))
+}
+
+fn now() -> i64 {
+    clara::clock::now_ms() / 1000
+}
+
+async fn a_paid_session_delivered_ten_times_at_once_credits_once(backend: Backend) {
+    let app = app(backend).await;
+    let ada = app.register("ada@example.com").await;
+    let user_id = ada.json["data"]["id"].as_str().unwrap().to_string();
+    let body = completed("cs_test_1", &user_id, "paid");
+    let deliveries = (0..10).map(|n| {
+        let secret = if n % 2 == 0 { OLD } else { NEW };
+        let signature = signed(secret, now(), &body);
+        tokio::spawn(deliver(
+            app.client.router.clone(),
+            body.clone(),
+            Some(signature),
+        ))
+    });
+    for result in join_all(deliveries).await {
+        let (status, text) = result.unwrap();
+        assert_eq!(status, StatusCode::OK, "{text}");
+        assert_eq!(
+            text,
+            r#"{"data":null,"message":"Checkout session settled successfully.","status":"success"}"#
+        );
+    }
+    assert_eq!(app.count_events(Some("Credited")).await, 1);
+    let payload: String = clara::with_pool!(app.db(), pool =>
+        sqlx::query_scalar("SELECT CAST(payload AS TEXT) FROM events WHERE event_type = 'Credited'").fetch_one(pool).await.unwrap());
+    assert!(
+        payload.contains("User bought 500.0 credits for $5.0."),
+        "{payload}"
+    );
+    let view = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/users/{user_id}"),
+            Some(&app.private_key()),
+            None,
+        )
+        .await;
+    assert!(view.text.contains(r#""credits":500.0"#), "{}", view.text);
+}
+
+async fn bad_missing_or_stale_signatures_are_400_and_change_nothing(backend: Backend) {
+    let app = app(backend).await;
+    let ada = app.register("ada@example.com").await;
+    let body = completed(
+        "cs_test_2",
+        ada.json["data"]["id"].as_str().unwrap(),
+        "paid",
+    );
+    let before = app.count_events(None).await;
+    let tampered = completed("cs_test_2", "user_someone_else", "paid");
+    for (payload, signature) in [
+        (body.clone(), None),
+        (body.clone(), Some(signed("whsec_wrong", now(), &body))),
+        (body.clone(), Some(signed(NEW, now() - 301, &body))),
+        (tampered, Some(signed(NEW, now(), &body))),
+        (body.clone(), Some("t=1,v1=".to_string())),
+    ] {
+        let (status, text) = deliver(app.client.router.clone(), payload, signature).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+        assert!(text.contains(r#""status":"error""#));
+    }
+    assert_eq!(app.count_events(None).await, before);
+}
+
+async fn unknown_events_and_unpaid_sessions_are_acknowledged_and_ignored(backend: Backend) {
+    let app = app(backend).await;
+    let ada = app.register("ada@example.com").await;
+    let user_id = ada.json["data"]["id"].as_str().unwrap();
+    let before = app.count_events(None).await;
+    let unknown =
+        json!({"id": "evt_2", "type": "invoice.paid", "data": {"object": {}}}).to_string();
+    for body in [unknown, completed("cs_test_3", user_id, "unpaid")] {
+        let (status, _) = deliver(
+            app.client.router.clone(),
+            body.clone(),
+            Some(signed(NEW, now(), &body)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    assert_eq!(app.count_events(None).await, before);
+}
+
+async fn the_webhook_needs_configuration(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let body = completed("cs_test_4", "user_x", "paid");
+    let reply = app
+        .send(
+            Method::POST,
+            "/api/v1/stripe/settle",
+            Some(&signed(NEW, now(), &body)),
+            Some(&body),
+        )
+        .await;
+    assert_error(
+        &reply,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The service is temporarily unavailable.",
+    );
+}

@@ -1,6 +1,7 @@
 //! `clara bench`: throughput of the whole stack against plain baselines measured in the same
 //! run, on a throw-away SQLite file and, when given, a throw-away PostgreSQL database.
 
+mod debits;
 mod load;
 mod logins;
 mod reads;
@@ -102,6 +103,7 @@ async fn bench_backend(
         "{backend}: {per_core:.1} logins per second per core (Keycloak publishes 15 per vCPU)"
     );
     figures.push(login);
+    figures.push(debits::measure(backend, &state).await?);
     db.close().await;
     Ok(())
 }

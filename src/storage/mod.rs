@@ -4,6 +4,7 @@ mod db;
 mod event_repo;
 pub mod log;
 pub mod projector;
+pub mod snapshots;
 pub mod views;
 
 pub use db::Db;

@@ -13,6 +13,7 @@ crate::on_both_backends!(
     set_credits_refuses_bad_input_and_wrong_callers,
     transactions_need_an_active_owner_and_a_valid_page,
     a_hundred_concurrent_debits_of_ten_credits_admit_exactly_ten,
+    a_long_history_loads_from_a_snapshot_and_a_bad_snapshot_is_ignored,
 );
 
 const SCHEMA: &str = "One or more required parameters are either not given or have invalid schema.";
@@ -316,4 +317,52 @@ async fn a_hundred_concurrent_debits_of_ten_credits_admit_exactly_ten(backend: B
         )
         .await;
     assert!(view.text.contains(r#""credits":0.0"#), "{}", view.text);
+}
+
+async fn a_long_history_loads_from_a_snapshot_and_a_bad_snapshot_is_ignored(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let wallets = &app.state.wallets;
+    let meta = Meta::default();
+    let credit = WalletCommand::Credit {
+        entry_id: "transaction_seed".into(),
+        amount: 1_000,
+        description: "seed".into(),
+    };
+    wallets
+        .execute_once("user_long", credit, &meta)
+        .await
+        .unwrap();
+    for n in 0..250 {
+        let debit = WalletCommand::Debit {
+            entry_id: format!("transaction_{n}"),
+            amount: 1,
+            description: "one".into(),
+        };
+        wallets
+            .execute_once("user_long", debit, &meta)
+            .await
+            .unwrap();
+    }
+    let sequence: i64 = clara::with_pool!(app.db(), pool => sqlx::query_scalar(
+        "SELECT sequence FROM aggregate_snapshots WHERE aggregate_type = 'Wallet' AND aggregate_id = 'user_long'"
+    ).fetch_one(pool).await.unwrap());
+    assert_eq!(sequence, 200, "a snapshot every hundred events");
+    assert_eq!(wallets.load("user_long").await.unwrap().balance(), 750);
+    clara::with_pool!(app.db(), pool => {
+        sqlx::query("UPDATE aggregate_snapshots SET payload = '{\"not\": \"a wallet\"}'").execute(pool).await.unwrap();
+    });
+    assert_eq!(
+        wallets.load("user_long").await.unwrap().balance(),
+        750,
+        "rebuilt from the log"
+    );
+    let over = WalletCommand::Debit {
+        entry_id: "transaction_over".into(),
+        amount: 751,
+        description: "too much".into(),
+    };
+    assert!(matches!(
+        wallets.execute_once("user_long", over, &meta).await,
+        Err(clara::error::ApiError::InsufficientCredits)
+    ));
 }

@@ -11,6 +11,8 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, AggregateError, EventStore};
 
+mod load;
+
 use crate::error::ApiError;
 use crate::storage::{AnyEventRepository, Db, Projector};
 
@@ -48,6 +50,8 @@ pub struct CommandBus<A: Aggregate> {
 
 struct Inner<A: Aggregate> {
     store: Store<A>,
+    repo: AnyEventRepository,
+    db: Db,
     projector: Arc<Projector>,
 }
 
@@ -69,20 +73,22 @@ where
         // The plain event store: cqrs-es 0.5's snapshot and aggregate stores re-apply events
         // that `handle` already applied.
         let store = Store::<A>::new_event_store(AnyEventRepository::new(db));
+        let inner = Inner {
+            store,
+            repo: AnyEventRepository::new(db),
+            db: db.clone(),
+            projector,
+        };
         Self {
-            inner: Arc::new(Inner { store, projector }),
+            inner: Arc::new(inner),
         }
     }
 
-    /// The aggregate's current state, rebuilt from its events.
+    /// The aggregate's current state: its snapshot and the events after it.
     pub async fn load(&self, id: &str) -> Result<A, ApiError> {
-        let mut context = self
-            .inner
-            .store
-            .load_aggregate(id)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(std::mem::take(&mut context.aggregate))
+        Ok(load::context::<A>(&self.inner.db, &self.inner.repo, id)
+            .await?
+            .aggregate)
     }
 
     /// One attempt, without retry or projection: load, decide, commit. Returns the events
@@ -93,8 +99,9 @@ where
         command: A::Command,
         meta: &Meta,
     ) -> Result<Vec<A::Event>, ApiError> {
-        let store = &self.inner.store;
-        let mut context = store.load_aggregate(id).await.map_err(ApiError::from)?;
+        let inner = &self.inner;
+        let mut context = load::context::<A>(&inner.db, &inner.repo, id).await?;
+        let sequence = context.current_sequence;
         let sink = EventSink::default();
         context
             .aggregate
@@ -103,10 +110,13 @@ where
             .map_err(|e| ApiError::from(AggregateError::UserError(e)))?;
         let events = sink.collect().await;
         if !events.is_empty() {
-            store
+            let snapshot = load::due(&context.aggregate, sequence, events.len());
+            inner
+                .store
                 .commit(events.clone(), context, meta.to_map())
                 .await
                 .map_err(|e: AggregateError<A::Error>| ApiError::from(e))?;
+            load::save::<A>(&inner.db, id, snapshot).await;
         }
         Ok(events)
     }

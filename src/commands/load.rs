@@ -1,0 +1,70 @@
+//! Loading an aggregate for a command: its latest snapshot, if any, plus the events after it;
+//! and saving a new snapshot every [`SNAPSHOT_EVERY`] events, once they have committed.
+
+use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventRepository};
+use cqrs_es::Aggregate;
+
+use crate::error::ApiError;
+use crate::storage::{snapshots, AnyEventRepository, Db};
+
+/// Events between snapshots: loading never replays more than this many.
+pub const SNAPSHOT_EVERY: usize = 100;
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(anyhow::anyhow!("{e}"))
+}
+
+/// The aggregate `id` as of its last committed event, with that event's sequence.
+pub async fn context<A: Aggregate>(
+    db: &Db,
+    repo: &AnyEventRepository,
+    id: &str,
+) -> Result<EventStoreAggregateContext<A>, ApiError> {
+    let (mut aggregate, mut sequence) = match snapshots::load(db, A::TYPE, id).await? {
+        Some((sequence, payload)) => match serde_json::from_str::<A>(&payload) {
+            Ok(state) => (state, usize::try_from(sequence).map_err(internal)?),
+            Err(error) => {
+                // An old shape of the state: rebuild from the log; the next save replaces it.
+                tracing::warn!(aggregate = A::TYPE, %error, "ignoring a snapshot that no longer parses");
+                (A::default(), 0)
+            }
+        },
+        None => (A::default(), 0),
+    };
+    let events = repo
+        .get_last_events::<A>(id, sequence)
+        .await
+        .map_err(internal)?;
+    for event in events {
+        aggregate.apply(serde_json::from_value(event.payload).map_err(internal)?);
+        sequence = event.sequence;
+    }
+    Ok(EventStoreAggregateContext {
+        aggregate_id: id.to_string(),
+        aggregate,
+        current_sequence: sequence,
+        current_snapshot: None,
+    })
+}
+
+/// The snapshot to save once `added` events after `sequence` commit, if they cross a
+/// [`SNAPSHOT_EVERY`] boundary: the new sequence and the state serialised.
+pub fn due<A: Aggregate>(state: &A, sequence: usize, added: usize) -> Option<(i64, String)> {
+    let next = sequence + added;
+    if next / SNAPSHOT_EVERY == sequence / SNAPSHOT_EVERY {
+        return None;
+    }
+    Some((
+        i64::try_from(next).ok()?,
+        serde_json::to_string(state).ok()?,
+    ))
+}
+
+/// Saves a due snapshot; a failure only costs speed, so it is logged, not returned.
+pub async fn save<A: Aggregate>(db: &Db, id: &str, snapshot: Option<(i64, String)>) {
+    if let Some((sequence, payload)) = snapshot {
+        if let Err(error) = snapshots::save(db, A::TYPE, id, sequence, &payload).await {
+            tracing::warn!(aggregate = A::TYPE, %error, "saving a snapshot failed");
+        }
+    }
+}

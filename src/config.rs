@@ -90,6 +90,11 @@ pub struct Config {
     )]
     pub rate_limit_per_second: u32,
 
+    /// Purchase tiers as a JSON list of {lower_limit, upper_limit, rate, stripe_price_id}
+    /// (limits in USD, rate in credits per USD); default one tier, 5 to 10000 USD at 100.
+    #[arg(long, env = "CREDITS_RATE", global = true)]
+    pub credits_rate: Option<String>,
+
     /// Log line format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -114,7 +119,11 @@ Secrets (environment only; with SQLite they are generated on first start and kep
 Logging: RUST_LOG (default info), LOG_FORMAT (text or json). A .env file is read too.";
 
 impl Config {
-    pub fn settings(&self) -> crate::state::Settings {
+    pub fn settings(&self) -> anyhow::Result<crate::state::Settings> {
+        let credit_rates = match &self.credits_rate {
+            Some(json) => crate::stripe::rates::parse_tiers(json)?,
+            None => crate::stripe::rates::default_tiers(),
+        };
         let smtp = self.smtp_host.clone().map(|host| SmtpSettings {
             host,
             port: self.smtp_port,
@@ -122,7 +131,8 @@ impl Config {
             username: self.smtp_username.clone(),
             password: std::env::var("SMTP_PASSWORD").ok(),
         });
-        crate::state::Settings {
+        Ok(crate::state::Settings {
+            credit_rates,
             session_expiry_ms: i64::from(self.session_expiry_in_days) * 24 * 3_600_000,
             otp_expiry_ms: i64::from(self.otp_expiry_in_minutes) * 60_000,
             mail: MailSettings {
@@ -140,6 +150,6 @@ impl Config {
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
                 .collect(),
-        }
+        })
     }
 }

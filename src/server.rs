@@ -31,7 +31,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         db.clone(),
         secrets,
         Passwords::production(),
-        config.settings(),
+        config.settings()?,
     )?;
     let report = state
         .projector

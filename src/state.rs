@@ -29,6 +29,8 @@ pub struct Settings {
     pub google_jwks_url: String,
     /// Secrets Stripe signs webhooks with (several while one is rolled); empty: webhook off.
     pub stripe_webhook_secrets: Vec<String>,
+    /// Purchase tiers: amounts in USD and the credits a dollar buys.
+    pub credit_rates: Vec<crate::stripe::rates::RateTier>,
     /// Requests per second per credential or client address; 0 turns limits off.
     pub rate_limit_per_second: u32,
 }
@@ -43,6 +45,7 @@ impl Default for Settings {
             google_jwks_url: crate::auth::google::GOOGLE_JWKS_URL.to_string(),
             rate_limit_per_second: 10,
             stripe_webhook_secrets: Vec::new(),
+            credit_rates: crate::stripe::rates::default_tiers(),
         }
     }
 }

@@ -135,4 +135,16 @@ impl Caller {
             Err(ApiError::Inactive)
         }
     }
+
+    /// An "active" route that names no user: the caller's own token or API key, on an active
+    /// account. Returns the caller's user id.
+    pub async fn require_active_caller(&self, state: &AppState) -> Result<String, ApiError> {
+        let user_id = self
+            .principal()?
+            .user_id()
+            .ok_or(ApiError::Forbidden)?
+            .to_string();
+        self.require_active(state, &user_id, true).await?;
+        Ok(user_id)
+    }
 }

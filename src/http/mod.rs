@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/users", get(api_keys::list_users))
         .route("/api/v1/stripe/settle", post(stripe::webhook))
+        .route("/api/v1/stripe/rate", get(stripe::rate))
         .route("/api/v1/users/{user_id}/credits", put(wallet::set_credits))
         .route("/api/v1/users/{user_id}/transactions", get(wallet::list))
         .route(

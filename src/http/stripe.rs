@@ -40,3 +40,13 @@ pub async fn webhook(
         Value::Null,
     ))
 }
+
+/// `GET /stripe/rate` with a user token or API key: the purchase tiers.
+pub async fn rate(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require_active_caller(&state).await?;
+    let tiers = serde_json::to_value(&state.settings.credit_rates)
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let message = "Credits rate fetched successfully. Upper limit and lower limit are in fiat. \
+        Rate is in credits per dollar. Any amount beyond the limits will not be credited.";
+    Ok(success(StatusCode::OK, message, tiers))
+}

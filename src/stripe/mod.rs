@@ -1,4 +1,5 @@
 //! Stripe: the webhook that settles paid Checkout sessions into credits.
 
+pub mod rates;
 pub mod settle;
 pub mod signature;

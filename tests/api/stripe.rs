@@ -14,6 +14,7 @@ crate::on_both_backends!(
     bad_missing_or_stale_signatures_are_400_and_change_nothing,
     unknown_events_and_unpaid_sessions_are_acknowledged_and_ignored,
     the_webhook_needs_configuration,
+    the_rate_lists_the_tiers_to_active_users,
 );
 
 const OLD: &str = "whsec_test_old";
@@ -162,5 +163,60 @@ async fn the_webhook_needs_configuration(backend: Backend) {
         &reply,
         StatusCode::SERVICE_UNAVAILABLE,
         "The service is temporarily unavailable.",
+    );
+}
+
+async fn the_rate_lists_the_tiers_to_active_users(backend: Backend) {
+    let app = TestApp::with_mail(backend).await;
+    let ada = app.register("ada@example.com").await;
+    let inactive = app
+        .as_user(Method::GET, "/api/v1/stripe/rate", &ada, None)
+        .await;
+    assert_error(
+        &inactive,
+        StatusCode::UNAUTHORIZED,
+        "Please activate your account to access the requested resource.",
+    );
+    let code = app.code("ada@example.com", 1).await;
+    let body = format!(r#"{{"code": "{code}"}}"#);
+    app.send(
+        Method::POST,
+        "/api/v1/users/ada@example.com/activate",
+        Some(&app.public_key()),
+        Some(&body),
+    )
+    .await;
+    let reply = app
+        .as_user(Method::GET, "/api/v1/stripe/rate", &ada, None)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(
+        reply.json["message"],
+        "Credits rate fetched successfully. Upper limit and lower limit are in fiat. Rate is in credits per dollar. Any amount beyond the limits will not be credited."
+    );
+    assert_eq!(
+        reply.json["data"],
+        json!([{"lower_limit": 5, "rate": 100, "stripe_price_id": null, "upper_limit": 10000}])
+    );
+    let none = app
+        .send(Method::GET, "/api/v1/stripe/rate", None, None)
+        .await;
+    assert_error(
+        &none,
+        StatusCode::UNAUTHORIZED,
+        "Authorization header or OTP is either missing, invalid or expired.",
+    );
+    let public = app
+        .send(
+            Method::GET,
+            "/api/v1/stripe/rate",
+            Some(&app.public_key()),
+            None,
+        )
+        .await;
+    assert_error(
+        &public,
+        StatusCode::FORBIDDEN,
+        "You do not have access to the requested resource.",
     );
 }

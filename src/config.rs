@@ -95,6 +95,24 @@ pub struct Config {
     #[arg(long, env = "CREDITS_RATE", global = true)]
     pub credits_rate: Option<String>,
 
+    /// Stripe's API base URL (tests point it at a local stand-in).
+    #[arg(
+        long,
+        env = "STRIPE_API_BASE",
+        default_value = "https://api.stripe.com/",
+        global = true
+    )]
+    pub stripe_api_base: String,
+
+    /// The web client buyers return to after Checkout: `{CLIENT_URL}/{return_path}`.
+    #[arg(
+        long,
+        env = "CLIENT_URL",
+        default_value = "http://localhost:3000",
+        global = true
+    )]
+    pub client_url: String,
+
     /// Log line format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -114,6 +132,7 @@ Secrets (environment only; with SQLite they are generated on first start and kep
   PRIVATE_API_KEY   raw key for admin calls and acting on any user
   JWT_SECRET        HS256 signing secret for user and API key tokens
   SMTP_PASSWORD     password for SMTP_USERNAME
+  STRIPE_SECRET_KEY      Stripe API key; unset turns Buy and Portal off (503)
   STRIPE_WEBHOOK_SECRET  Stripe webhook signing secret(s), comma-separated while rolling
 
 Logging: RUST_LOG (default info), LOG_FORMAT (text or json). A .env file is read too.";
@@ -131,7 +150,12 @@ impl Config {
             username: self.smtp_username.clone(),
             password: std::env::var("SMTP_PASSWORD").ok(),
         });
+        let stripe_api = std::env::var("STRIPE_SECRET_KEY")
+            .ok()
+            .filter(|key| !key.is_empty())
+            .map(|key| (key, self.stripe_api_base.clone(), self.client_url.clone()));
         Ok(crate::state::Settings {
+            stripe_api,
             credit_rates,
             session_expiry_ms: i64::from(self.session_expiry_in_days) * 24 * 3_600_000,
             otp_expiry_ms: i64::from(self.otp_expiry_in_minutes) * 60_000,

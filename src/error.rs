@@ -27,6 +27,8 @@ pub enum ApiError {
     SecondFactorRequired,
     #[error("the account is not active")]
     Inactive,
+    #[error("no credits rate for the amount")]
+    NoRate,
     #[error("the balance is too low")]
     InsufficientCredits,
     #[error("caller may not access this resource")]

@@ -14,6 +14,8 @@ use crate::http::rate_limit::RateLimiter;
 use crate::mail::{MailSettings, Mailer, Transport};
 use crate::secrets::Secrets;
 use crate::storage::{Db, Projector};
+use crate::stripe::api::StripeApi;
+use crate::stripe::purchase::StripeSettings;
 
 /// Tunable behaviour, from configuration.
 #[derive(Debug, Clone)]
@@ -29,6 +31,8 @@ pub struct Settings {
     pub google_jwks_url: String,
     /// Secrets Stripe signs webhooks with (several while one is rolled); empty: webhook off.
     pub stripe_webhook_secrets: Vec<String>,
+    /// Stripe's API: secret key, base URL and where buyers return (`CLIENT_URL`); unset: off.
+    pub stripe_api: Option<(String, String, String)>,
     /// Purchase tiers: amounts in USD and the credits a dollar buys.
     pub credit_rates: Vec<crate::stripe::rates::RateTier>,
     /// Requests per second per credential or client address; 0 turns limits off.
@@ -46,6 +50,7 @@ impl Default for Settings {
             rate_limit_per_second: 10,
             stripe_webhook_secrets: Vec::new(),
             credit_rates: crate::stripe::rates::default_tiers(),
+            stripe_api: None,
         }
     }
 }
@@ -63,6 +68,7 @@ pub struct AppState {
     pub mailer: Arc<Mailer>,
     pub google: Arc<GoogleVerifier>,
     pub limiter: Arc<RateLimiter>,
+    pub stripe: Option<Arc<StripeSettings>>,
     pub users: CommandBus<User>,
     pub claims: CommandBus<EmailClaim>,
     pub wallets: CommandBus<Wallet>,
@@ -92,6 +98,12 @@ impl AppState {
             settings.google_jwks_url.clone(),
         ));
         let limiter = Arc::new(RateLimiter::new(settings.rate_limit_per_second));
+        let stripe = settings.stripe_api.as_ref().map(|(key, base, client_url)| {
+            Arc::new(StripeSettings {
+                api: StripeApi::new(key, base),
+                client_url: client_url.clone(),
+            })
+        });
         Ok(Self {
             users: CommandBus::new(&db, projector.clone()),
             claims: CommandBus::new(&db, projector.clone()),
@@ -101,6 +113,7 @@ impl AppState {
             mailer: Arc::new(mailer),
             google,
             limiter,
+            stripe,
             passwords,
             clock,
             totp,

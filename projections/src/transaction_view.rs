@@ -45,7 +45,9 @@ impl TransactionView {
                 description,
                 ..
             } => (entry_id, "DEBIT", amount, 0, description),
-            WalletEvent::HoldPlaced { .. } | WalletEvent::HoldReleased { .. } => return None,
+            WalletEvent::HoldPlaced { .. }
+            | WalletEvent::HoldReleased { .. }
+            | WalletEvent::StripeCustomerLinked { .. } => return None,
         };
         Some(TransactionView {
             id: id.clone(),

@@ -107,7 +107,9 @@ impl UserView {
                 self.credits_minor = *balance;
                 self.updated_at_ms = at.recorded_at_ms;
             }
-            WalletEvent::HoldPlaced { .. } | WalletEvent::HoldReleased { .. } => {}
+            WalletEvent::HoldPlaced { .. }
+            | WalletEvent::HoldReleased { .. }
+            | WalletEvent::StripeCustomerLinked { .. } => {}
         }
         self.position = self.position.max(at.position);
     }

@@ -31,7 +31,9 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED
             }
             ApiError::Forbidden | ApiError::InsufficientCredits => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound(_) | ApiError::RouteNotFound | ApiError::NoRate => {
+                StatusCode::NOT_FOUND
+            }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -65,6 +67,7 @@ impl ApiError {
                 "API key with the given identifier does not exist."
             }
             ApiError::RouteNotFound => "The requested route does not exist.",
+            ApiError::NoRate => "No credits rate found for the given amount.",
             ApiError::MethodNotAllowed => "The requested method is not allowed for this route.",
             ApiError::Conflict => "The resource was modified concurrently. Please retry.",
             ApiError::TooLarge => "The request is too large.",

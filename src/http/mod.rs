@@ -57,6 +57,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/users", get(api_keys::list_users))
         .route("/api/v1/stripe/settle", post(stripe::webhook))
         .route("/api/v1/stripe/rate", get(stripe::rate))
+        .route("/api/v1/stripe/buy", post(stripe::buy))
+        .route("/api/v1/stripe/portal", post(stripe::portal))
         .route("/api/v1/users/{user_id}/credits", put(wallet::set_credits))
         .route("/api/v1/users/{user_id}/transactions", get(wallet::list))
         .route(

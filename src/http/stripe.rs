@@ -5,12 +5,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::Value;
 
-use super::body::RawBody;
+use super::body::{parse, RawBody, Validate};
 use super::context::Caller;
+use super::render::credits;
 use super::success;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::stripe::{settle::settle, signature};
+use crate::stripe::{purchase, settle::settle, signature};
 
 /// `POST /stripe/settle`: the signature over the raw body is checked before anything else;
 /// a bad, missing or stale one is 400 and changes nothing.
@@ -49,4 +50,57 @@ pub async fn rate(State(state): State<AppState>, caller: Caller) -> Result<Respo
     let message = "Credits rate fetched successfully. Upper limit and lower limit are in fiat. \
         Rate is in credits per dollar. Any amount beyond the limits will not be credited.";
     Ok(success(StatusCode::OK, message, tiers))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuyBody {
+    amount: u64,
+    return_path: String,
+}
+
+impl Validate for BuyBody {
+    fn is_valid(&self) -> bool {
+        self.return_path.len() <= 2048
+    }
+}
+
+/// `POST /stripe/buy` `{amount, return_path}`: 201 with the Checkout URL to send the buyer to.
+pub async fn buy(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    let user_id = caller.require_active_caller(&state).await?;
+    let body: BuyBody = parse(&body)?;
+    let purchase = purchase::buy(
+        &state,
+        &user_id,
+        body.amount,
+        &body.return_path,
+        &caller.meta,
+    )
+    .await?;
+    let data = serde_json::json!({
+        "return_path": body.return_path,
+        "url": purchase.url,
+        "value_in_credits": credits(purchase.credits),
+        "value_in_fiat": credits(purchase.fiat),
+    });
+    Ok(success(
+        StatusCode::CREATED,
+        "Checkout session created successfully.",
+        data,
+    ))
+}
+
+/// `POST /stripe/portal`: 201 with the billing-portal URL.
+pub async fn portal(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let user_id = caller.require_active_caller(&state).await?;
+    let url = purchase::portal(&state, &user_id, &caller.meta).await?;
+    Ok(success(
+        StatusCode::CREATED,
+        "Customer portal session created successfully.",
+        serde_json::json!({ "url": url }),
+    ))
 }

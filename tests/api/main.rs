@@ -3,6 +3,7 @@
 
 mod mailbox;
 mod stripe;
+mod stripe_api;
 mod support;
 
 mod authenticator;

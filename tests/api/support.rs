@@ -97,6 +97,15 @@ impl TestApp {
         app
     }
 
+    /// Like [`TestApp::with_mail`], with settings that `adjust` changes first.
+    pub async fn with_mail_adjusted(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Self {
+        let sink = SmtpSink::start();
+        let mut app = Self::create_with(backend, Some(sink.port), adjust).await;
+        app.smtp = Some(sink);
+        app.start_mailer();
+        app
+    }
+
     /// Runs the mail dispatcher in the background, as `clara serve` does.
     pub fn start_mailer(&mut self) {
         let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -46,6 +46,10 @@ pub enum WalletCommand {
     ReleaseHold {
         hold_id: String,
     },
+    /// Remember the user's Stripe customer; the first one linked stays.
+    LinkStripeCustomer {
+        customer_id: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,11 +67,16 @@ pub struct Wallet {
     balance: i64,
     holds: BTreeMap<String, i64>,
     settled_sessions: BTreeSet<String>,
+    stripe_customer: Option<String>,
 }
 
 impl Wallet {
     pub fn balance(&self) -> i64 {
         self.balance
+    }
+
+    pub fn stripe_customer(&self) -> Option<&str> {
+        self.stripe_customer.as_deref()
     }
 
     /// What can still be spent or held: the balance less every open hold.
@@ -204,6 +213,12 @@ impl Aggregate for Wallet {
                     description,
                 }
             }
+            WalletCommand::LinkStripeCustomer { customer_id } => {
+                if self.stripe_customer.is_some() {
+                    return Ok(());
+                }
+                WalletEvent::StripeCustomerLinked { customer_id }
+            }
             WalletCommand::ReleaseHold { hold_id } => {
                 let amount = *self.holds.get(&hold_id).ok_or(WalletError::UnknownHold)?;
                 WalletEvent::HoldReleased {
@@ -241,6 +256,9 @@ impl Aggregate for Wallet {
             }
             WalletEvent::HoldReleased { hold_id, .. } => {
                 self.holds.remove(&hold_id);
+            }
+            WalletEvent::StripeCustomerLinked { customer_id } => {
+                self.stripe_customer = Some(customer_id)
             }
         }
     }

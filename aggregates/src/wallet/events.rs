@@ -41,6 +41,8 @@ pub enum WalletEvent {
         amount: i64,
         available: i64,
     },
+    /// The user's Stripe customer, created when first needed, kept for every later payment.
+    StripeCustomerLinked { customer_id: String },
 }
 
 impl DomainEvent for WalletEvent {
@@ -51,6 +53,7 @@ impl DomainEvent for WalletEvent {
             WalletEvent::HoldPlaced { .. } => "HoldPlaced",
             WalletEvent::HoldCaptured { .. } => "HoldCaptured",
             WalletEvent::HoldReleased { .. } => "HoldReleased",
+            WalletEvent::StripeCustomerLinked { .. } => "StripeCustomerLinked",
         }
         .to_string()
     }

@@ -206,3 +206,24 @@ async fn a_checkout_session_is_credited_once() {
         .await
         .then_expect_events(vec![]);
 }
+
+#[tokio::test]
+async fn the_first_stripe_customer_linked_stays() {
+    let link = |id: &str| WalletCommand::LinkStripeCustomer {
+        customer_id: id.into(),
+    };
+    Wallets::with(())
+        .given_no_previous_events()
+        .when_async(link("cus_1"))
+        .await
+        .then_expect_events(vec![WalletEvent::StripeCustomerLinked {
+            customer_id: "cus_1".into(),
+        }]);
+    Wallets::with(())
+        .given(vec![WalletEvent::StripeCustomerLinked {
+            customer_id: "cus_1".into(),
+        }])
+        .when_async(link("cus_2"))
+        .await
+        .then_expect_events(vec![]);
+}

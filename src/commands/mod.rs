@@ -129,7 +129,9 @@ where
         meta: &Meta,
     ) -> Result<Vec<A::Event>, ApiError> {
         let events = retry_on_conflict(|| self.execute_once(id, command.clone(), meta)).await?;
-        self.inner.projector.catch_up().await?;
+        if !events.is_empty() {
+            self.inner.projector.catch_up_after_write().await?;
+        }
         Ok(events)
     }
 }

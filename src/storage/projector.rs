@@ -50,11 +50,17 @@ impl Projector {
     /// a run is in progress wait for the next one; a run that started after a caller arrived
     /// covers that caller too, so concurrent requests share runs instead of queueing one each.
     pub async fn catch_up(&self) -> anyhow::Result<FoldReport> {
-        let arrived_after = self.runs_started.load(Ordering::SeqCst);
         // A read-only look first: most calls find nothing new.
         if !self.behind().await? {
             return Ok(FoldReport::default());
         }
+        self.catch_up_after_write().await
+    }
+
+    /// [`Projector::catch_up`] for a caller that has just committed events, and so knows the
+    /// log is ahead of the views.
+    pub async fn catch_up_after_write(&self) -> anyhow::Result<FoldReport> {
+        let arrived_after = self.runs_started.load(Ordering::SeqCst);
         let _guard = self.lock.lock().await;
         if self.runs_started.load(Ordering::SeqCst) > arrived_after {
             return Ok(FoldReport::default());

@@ -34,7 +34,12 @@ enum Command {
     Migrate,
     /// Drop every view and rebuild it from the event log, showing progress, then print how
     /// many events and view rows were processed. Readers see the old views until it finishes.
-    Replay,
+    /// With --verify, change nothing: compare the live views with a fresh fold of the log.
+    Replay {
+        /// Only check that the live views match the log; exit non-zero if any row differs.
+        #[arg(long)]
+        verify: bool,
+    },
     /// Measure throughput of the whole stack against plain baselines in the same run (on a
     /// temporary SQLite file, and on PostgreSQL with --postgres-url), printing figures and ratios.
     Bench(crate::bench::BenchArgs),
@@ -60,7 +65,8 @@ pub async fn run() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Replay => replay::run(&cli.config).await,
+        Command::Replay { verify: false } => replay::run(&cli.config).await,
+        Command::Replay { verify: true } => replay::verify(&cli.config).await,
         Command::Bench(args) => crate::bench::run(&args).await,
     }
 }

@@ -5,6 +5,7 @@ mod event_repo;
 pub mod log;
 pub mod projector;
 pub mod snapshots;
+pub mod verify;
 pub mod views;
 
 pub use db::Db;

@@ -96,20 +96,7 @@ impl Projector {
     pub async fn rebuild(&self, progress: &(dyn Fn(u64) + Sync)) -> anyhow::Result<FoldReport> {
         let _guard = self.lock.lock().await;
         self.runs_started.fetch_add(1, Ordering::SeqCst);
-        let mut set = ViewSet::default();
-        let mut report = FoldReport::default();
-        loop {
-            let records = read_after(&self.db, report.position, BATCH).await?;
-            let Some(last) = records.last().map(|r| r.position) else {
-                break;
-            };
-            for (at, event) in &decode_all(&records)? {
-                set.apply(at, event);
-            }
-            report.events += records.len() as u64;
-            report.position = last;
-            progress(report.events);
-        }
+        let (set, mut report) = fold_log(&self.db, None, progress).await?;
         self.write(&set, None, report.position).await?;
         report.views_written = set.len() as u64;
         Ok(report)
@@ -190,6 +177,30 @@ impl Projector {
             tx.commit().await?;
         });
         Ok(true)
+    }
+}
+
+/// Folds the log from its start (up to position `upto`, when given) into fresh views held
+/// in memory.
+pub(crate) async fn fold_log(
+    db: &Db,
+    upto: Option<i64>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> anyhow::Result<(ViewSet, FoldReport)> {
+    let mut set = ViewSet::default();
+    let mut report = FoldReport::default();
+    loop {
+        let mut records = read_after(db, report.position, BATCH).await?;
+        records.retain(|r| upto.is_none_or(|upto| r.position <= upto));
+        let Some(last) = records.last().map(|r| r.position) else {
+            return Ok((set, report));
+        };
+        for (at, event) in &decode_all(&records)? {
+            set.apply(at, event);
+        }
+        report.events += records.len() as u64;
+        report.position = last;
+        progress(report.events);
     }
 }
 

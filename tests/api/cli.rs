@@ -80,6 +80,27 @@ async fn replay_rebuilds_the_views_and_reports_counts(backend: Backend) {
         stdout.contains("Replayed 10 events into 6 view rows"),
         "{stdout}"
     );
+
+    let verified = clara(&app.database_url)
+        .args(["replay", "--verify"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(verified.stdout).unwrap();
+    assert!(
+        verified.status.success() && stdout.contains("all match"),
+        "{stdout}"
+    );
+    clara::with_pool!(app.db(), pool => {
+        sqlx::query("UPDATE user_views SET data = '{}' WHERE id = (SELECT MIN(id) FROM user_views)").execute(pool).await.unwrap();
+    });
+    let broken = clara(&app.database_url)
+        .args(["replay", "--verify"])
+        .output()
+        .unwrap();
+    assert!(!broken.status.success(), "a tampered view is found");
+    assert!(String::from_utf8(broken.stderr)
+        .unwrap()
+        .contains("1 of 6 view rows differ"));
 }
 
 async fn serve_answers_logs_json_and_stops_on_sigterm(backend: Backend) {

@@ -1,0 +1,49 @@
+//! Verifying the live views against a fresh fold of the log, without changing anything:
+//! every row the log implies must be stored exactly so, and no other row may exist.
+
+use std::collections::HashMap;
+
+use super::projector::{fold_log, Projector};
+use super::views;
+use super::Db;
+use crate::with_pool;
+
+/// What a verification found.
+pub struct Verification {
+    pub events: u64,
+    pub position: i64,
+    pub rows: usize,
+    /// Table and id of every row that is missing, extra or different.
+    pub differing: Vec<(String, String)>,
+}
+
+pub async fn verify(db: &Db, progress: &(dyn Fn(u64) + Sync)) -> anyhow::Result<Verification> {
+    let projector = Projector::new(db.clone());
+    let position = projector.position().await?;
+    let (set, report) = fold_log(db, Some(position), progress).await?;
+    let mut differing = Vec::new();
+    let mut rows = 0;
+    for (table, expected) in views::rows(&set)? {
+        let sql = format!("SELECT id, data FROM {table}");
+        let stored: Vec<(String, String)> =
+            with_pool!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
+        let mut stored: HashMap<String, String> = stored.into_iter().collect();
+        rows += expected.len();
+        for (id, _, _, _, data) in expected {
+            if stored.remove(&id).as_ref() != Some(&data) {
+                differing.push((table.to_string(), id));
+            }
+        }
+        differing.extend(stored.into_keys().map(|id| (table.to_string(), id)));
+    }
+    anyhow::ensure!(
+        projector.position().await? == position,
+        "the views moved on while they were being checked; run the verification again (or stop the service first)"
+    );
+    Ok(Verification {
+        events: report.events,
+        position,
+        rows,
+        differing,
+    })
+}

@@ -15,16 +15,7 @@ const ADA: &str = "ada@example.com";
 
 /// Ada, registered, activated, holding a fresh TWO_FACTOR_AUTH code (her third mail).
 async fn active_ada(app: &TestApp) -> (Reply, String) {
-    let ada = app.register(ADA).await;
-    let code = app.code(ADA, 1).await;
-    let body = format!(r#"{{"code": "{code}"}}"#);
-    let path = format!("/api/v1/users/{ADA}/activate");
-    assert_eq!(
-        app.send(Method::POST, &path, Some(&app.public_key()), Some(&body))
-            .await
-            .status,
-        StatusCode::OK
-    );
+    let ada = app.register_active(ADA).await;
     let path = format!("/api/v1/users/{ADA}/otp/TWO_FACTOR_AUTH");
     app.send(Method::POST, &path, Some(&app.public_key()), None)
         .await;

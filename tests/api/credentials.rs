@@ -3,7 +3,7 @@
 
 use axum::http::{Method, StatusCode};
 
-use crate::support::{assert_error, Backend, Client, Reply, TestApp};
+use crate::support::{assert_error, id_of, Backend, Client, Reply, TestApp};
 
 crate::on_both_backends!(
     an_api_key_is_shown_with_a_working_token_and_a_reset_retires_it,
@@ -13,10 +13,6 @@ crate::on_both_backends!(
 );
 
 const UNAUTHORIZED: &str = "Authorization header or OTP is either missing, invalid or expired.";
-
-fn id_of(reply: &Reply) -> String {
-    reply.json["data"]["id"].as_str().unwrap().to_string()
-}
 
 async fn api_key(app: &TestApp, user: &Reply, method: Method) -> Reply {
     let path = format!("/api/v1/users/{}/api_key", id_of(user));

@@ -177,15 +177,7 @@ async fn the_rate_lists_the_tiers_to_active_users(backend: Backend) {
         StatusCode::UNAUTHORIZED,
         "Please activate your account to access the requested resource.",
     );
-    let code = app.code("ada@example.com", 1).await;
-    let body = format!(r#"{{"code": "{code}"}}"#);
-    app.send(
-        Method::POST,
-        "/api/v1/users/ada@example.com/activate",
-        Some(&app.public_key()),
-        Some(&body),
-    )
-    .await;
+    app.activate_from_mail("ada@example.com", 1).await;
     let reply = app
         .as_user(Method::GET, "/api/v1/stripe/rate", &ada, None)
         .await;

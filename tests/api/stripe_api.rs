@@ -80,21 +80,6 @@ async fn app_with_stripe(backend: Backend) -> (TestApp, Log) {
     (app, log)
 }
 
-/// A registered and activated user.
-async fn active(app: &TestApp) -> Reply {
-    let ada = app.register("ada@example.com").await;
-    let code = app.code("ada@example.com", 1).await;
-    let body = format!(r#"{{"code": "{code}"}}"#);
-    app.send(
-        Method::POST,
-        "/api/v1/users/ada@example.com/activate",
-        Some(&app.public_key()),
-        Some(&body),
-    )
-    .await;
-    ada
-}
-
 async fn buy(app: &TestApp, user: &Reply, body: &str) -> Reply {
     app.as_user(Method::POST, "/api/v1/stripe/buy", user, Some(body))
         .await
@@ -102,7 +87,7 @@ async fn buy(app: &TestApp, user: &Reply, body: &str) -> Reply {
 
 async fn buying_creates_one_customer_and_a_checkout_session_with_its_metadata(backend: Backend) {
     let (app, log) = app_with_stripe(backend).await;
-    let ada = active(&app).await;
+    let ada = app.register_active("ada@example.com").await;
     let user_id = ada.json["data"]["id"].as_str().unwrap().to_string();
     let reply = buy(&app, &ada, r#"{"amount": 5, "return_path": "wallet"}"#).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
@@ -166,7 +151,7 @@ async fn buying_creates_one_customer_and_a_checkout_session_with_its_metadata(ba
 
 async fn buy_refuses_amounts_outside_the_tiers_and_bad_bodies(backend: Backend) {
     let (app, log) = app_with_stripe(backend).await;
-    let ada = active(&app).await;
+    let ada = app.register_active("ada@example.com").await;
     for amount in ["4", "10001"] {
         let reply = buy(
             &app,
@@ -197,7 +182,7 @@ async fn buy_refuses_amounts_outside_the_tiers_and_bad_bodies(backend: Backend) 
 
 async fn the_portal_opens_for_the_customer(backend: Backend) {
     let (app, log) = app_with_stripe(backend).await;
-    let ada = active(&app).await;
+    let ada = app.register_active("ada@example.com").await;
     let reply = app
         .as_user(Method::POST, "/api/v1/stripe/portal", &ada, None)
         .await;
@@ -221,7 +206,7 @@ async fn the_portal_opens_for_the_customer(backend: Backend) {
 
 async fn buy_and_portal_need_stripe_configured(backend: Backend) {
     let app = TestApp::with_mail(backend).await;
-    let ada = active(&app).await;
+    let ada = app.register_active("ada@example.com").await;
     let unavailable = "The service is temporarily unavailable.";
     assert_error(
         &buy(&app, &ada, r#"{"amount": 5, "return_path": "w"}"#).await,

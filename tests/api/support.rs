@@ -124,6 +124,24 @@ impl TestApp {
         crate::mailbox::nth_code(&sink.dir, to, count).await
     }
 
+    /// Activates `email` with the code in the mail number `mail` (from 1) it received.
+    pub async fn activate_from_mail(&self, email: &str, mail: usize) {
+        let code = self.code(email, mail).await;
+        let body = format!(r#"{{"code": "{code}"}}"#);
+        let path = format!("/api/v1/users/{email}/activate");
+        let reply = self
+            .send(Method::POST, &path, Some(&self.public_key()), Some(&body))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    }
+
+    /// Registers `email` and activates it with the code of its first mail.
+    pub async fn register_active(&self, email: &str) -> Reply {
+        let user = self.register(email).await;
+        self.activate_from_mail(email, 1).await;
+        user
+    }
+
     /// A service on a brand-new, migrated database; mail goes to a private outbox folder and
     /// no dispatcher runs.
     pub async fn new(backend: Backend) -> Self {
@@ -360,6 +378,14 @@ impl Drop for TestApp {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
+}
+
+/// The id of the user (or other object) in a reply's data.
+pub fn id_of(reply: &Reply) -> String {
+    reply.json["data"]["id"]
+        .as_str()
+        .expect("an id in the reply")
+        .to_string()
 }
 
 /// Asserts the contract's error envelope.

@@ -6,7 +6,7 @@ use clara::commands::Meta;
 use clara_aggregates::WalletCommand;
 use futures::future::join_all;
 
-use crate::support::{assert_error, Backend, Reply, TestApp};
+use crate::support::{assert_error, id_of, Backend, Reply, TestApp};
 
 crate::on_both_backends!(
     the_operator_sets_credits_and_the_ledger_says_so,
@@ -18,10 +18,6 @@ crate::on_both_backends!(
 
 const SCHEMA: &str = "One or more required parameters are either not given or have invalid schema.";
 
-fn id_of(reply: &Reply) -> String {
-    reply.json["data"]["id"].as_str().unwrap().to_string()
-}
-
 async fn set_credits(app: &TestApp, user_id: &str, auth: Option<&str>, body: &str) -> Reply {
     app.send(
         Method::PUT,
@@ -32,24 +28,9 @@ async fn set_credits(app: &TestApp, user_id: &str, auth: Option<&str>, body: &st
     .await
 }
 
-/// A registered, activated user.
-async fn active(app: &TestApp, email: &str, mails_before: usize) -> Reply {
-    let user = app.register(email).await;
-    let code = app.code(email, mails_before + 1).await;
-    let body = format!(r#"{{"code": "{code}"}}"#);
-    let path = format!("/api/v1/users/{email}/activate");
-    assert_eq!(
-        app.send(Method::POST, &path, Some(&app.public_key()), Some(&body))
-            .await
-            .status,
-        StatusCode::OK
-    );
-    user
-}
-
 async fn the_operator_sets_credits_and_the_ledger_says_so(backend: Backend) {
     let app = TestApp::with_mail(backend).await;
-    let ada = active(&app, "ada@example.com", 0).await;
+    let ada = app.register_active("ada@example.com").await;
     let id = id_of(&ada);
     let admin = app.private_key();
     let up = set_credits(&app, &id, Some(&admin), r#"{"credits": 10}"#).await;
@@ -185,8 +166,8 @@ async fn transactions_need_an_active_owner_and_a_valid_page(backend: Backend) {
         "Please activate your account to access the requested resource.",
     );
 
-    let ada = active(&app, "ada@example.com", 0).await;
-    let grace = active(&app, "grace@example.com", 0).await;
+    let ada = app.register_active("ada@example.com").await;
+    let grace = app.register_active("grace@example.com").await;
     let (ada_id, grace_id) = (id_of(&ada), id_of(&grace));
     set_credits(
         &app,

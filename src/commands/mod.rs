@@ -1,19 +1,21 @@
-//! Executing commands: load the aggregate from the log, let it decide, commit its events,
-//! retry a lost optimistic-concurrency race a bounded number of times, then bring the views
-//! up to date so the caller reads its own write.
+//! Executing commands: load the aggregate from the log, let it decide, commit its events
+//! together with the views they change (so the caller reads its own write), and retry a lost
+//! optimistic-concurrency race a bounded number of times.
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::persist::PersistedEventStore;
-use cqrs_es::{Aggregate, AggregateError, EventStore};
+use cqrs_es::persist::SerializedEvent;
+use cqrs_es::{Aggregate, AggregateError, EventEnvelope};
 
 mod load;
 
 use crate::error::ApiError;
+use crate::storage::append::{append, AppendError};
 use crate::storage::{AnyEventRepository, Db, Projector};
 
 /// How many times a command that lost a concurrency race is tried in all before 409.
@@ -41,18 +43,16 @@ impl Meta {
     }
 }
 
-type Store<A> = PersistedEventStore<AnyEventRepository, A>;
-
 /// Commands of one aggregate type. Cheap to clone.
 pub struct CommandBus<A: Aggregate> {
     inner: Arc<Inner<A>>,
 }
 
 struct Inner<A: Aggregate> {
-    store: Store<A>,
     repo: AnyEventRepository,
     db: Db,
     projector: Arc<Projector>,
+    aggregate: PhantomData<fn() -> A>,
 }
 
 impl<A: Aggregate> Clone for CommandBus<A> {
@@ -70,14 +70,11 @@ where
     A::Error: Into<ApiError>,
 {
     pub fn new(db: &Db, projector: Arc<Projector>) -> Self {
-        // The plain event store: cqrs-es 0.5's snapshot and aggregate stores re-apply events
-        // that `handle` already applied.
-        let store = Store::<A>::new_event_store(AnyEventRepository::new(db));
         let inner = Inner {
-            store,
             repo: AnyEventRepository::new(db),
             db: db.clone(),
             projector,
+            aggregate: PhantomData,
         };
         Self {
             inner: Arc::new(inner),
@@ -91,7 +88,7 @@ where
             .aggregate)
     }
 
-    /// One attempt, without retry or projection: load, decide, commit. Returns the events
+    /// One attempt, without retry: load, decide, commit with the views. Returns the events
     /// committed, so a caller can tell a recorded failure (say, a wrong code) from a success.
     pub async fn execute_once(
         &self,
@@ -109,31 +106,54 @@ where
             .await
             .map_err(|e| ApiError::from(AggregateError::UserError(e)))?;
         let events = sink.collect().await;
-        if !events.is_empty() {
-            let snapshot = load::due(&context.aggregate, sequence, events.len());
-            inner
-                .store
-                .commit(events.clone(), context, meta.to_map())
-                .await
-                .map_err(|e: AggregateError<A::Error>| ApiError::from(e))?;
-            load::save::<A>(&inner.db, id, snapshot).await;
+        if events.is_empty() {
+            return Ok(events);
+        }
+        let snapshot = load::due(&context.aggregate, sequence, events.len());
+        let rows = serialize::<A>(id, sequence, &events, meta)?;
+        let folded = append(&inner.db, &rows).await.map_err(|e| match e {
+            AppendError::Conflict => ApiError::Conflict,
+            AppendError::Failed(e) => ApiError::Internal(e),
+        })?;
+        load::save::<A>(&inner.db, id, snapshot).await;
+        if !folded {
+            inner.projector.catch_up_after_write().await?;
         }
         Ok(events)
     }
 
-    /// Executes `command`, retrying lost races, then folds the new events into the views.
+    /// Executes `command`, retrying lost races; the views include its events on return.
     pub async fn execute(
         &self,
         id: &str,
         command: A::Command,
         meta: &Meta,
     ) -> Result<Vec<A::Event>, ApiError> {
-        let events = retry_on_conflict(|| self.execute_once(id, command.clone(), meta)).await?;
-        if !events.is_empty() {
-            self.inner.projector.catch_up_after_write().await?;
-        }
-        Ok(events)
+        retry_on_conflict(|| self.execute_once(id, command.clone(), meta)).await
     }
+}
+
+/// The log rows of `events`, numbered on from `sequence`, each carrying `meta`.
+fn serialize<A: Aggregate>(
+    id: &str,
+    sequence: usize,
+    events: &[A::Event],
+    meta: &Meta,
+) -> Result<Vec<SerializedEvent>, ApiError> {
+    let metadata = meta.to_map();
+    events
+        .iter()
+        .zip(sequence + 1..)
+        .map(|(event, sequence)| {
+            let envelope = EventEnvelope::<A> {
+                aggregate_id: id.to_string(),
+                sequence,
+                payload: event.clone(),
+                metadata: metadata.clone(),
+            };
+            SerializedEvent::try_from(&envelope).map_err(|e| ApiError::Internal(e.into()))
+        })
+        .collect()
 }
 
 /// Runs `attempt` until it does not end in a concurrency conflict, at most [`MAX_ATTEMPTS`]

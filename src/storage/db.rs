@@ -98,20 +98,7 @@ impl Db {
     pub fn sql(&self, query: &str) -> String {
         match self {
             Db::Sqlite(..) => query.to_string(),
-            Db::Postgres(_) => {
-                let mut out = String::with_capacity(query.len() + 8);
-                let mut n = 0;
-                for c in query.chars() {
-                    if c == '?' {
-                        n += 1;
-                        out.push('$');
-                        out.push_str(&n.to_string());
-                    } else {
-                        out.push(c);
-                    }
-                }
-                out
-            }
+            Db::Postgres(_) => numbered(query),
         }
     }
 
@@ -124,4 +111,20 @@ impl Db {
             Db::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// `query` with its `?` placeholders numbered as PostgreSQL's `$1, $2, …`.
+pub(crate) fn numbered(query: &str) -> String {
+    let mut out = String::with_capacity(query.len() + 8);
+    let mut n = 0;
+    for c in query.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -1,7 +1,10 @@
 //! Storage: one seam over SQLite and PostgreSQL for the event log, the views and the projector.
 
+pub mod append;
+mod conn;
 mod db;
 mod event_repo;
+mod fold;
 pub mod log;
 pub mod projector;
 pub mod snapshots;

@@ -11,17 +11,19 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use clara_projections::{LoggedEvent, Recorded, ViewSet};
+use clara_projections::ViewSet;
 use tokio::sync::Mutex;
 
-use super::log::{read_after, LogRecord};
-use super::views::{self, VIEW_TABLES};
+use super::conn::Conn;
+use super::fold;
+use super::log::read_after;
+use super::views::VIEW_TABLES;
 use super::Db;
 use crate::with_pool;
 
-const CHECKPOINT: &str = "views";
+pub(crate) const CHECKPOINT: &str = "views";
 /// Events folded per write transaction.
-const BATCH: i64 = 500;
+pub const BATCH: i64 = 500;
 
 pub struct Projector {
     db: Db,
@@ -68,17 +70,16 @@ impl Projector {
         self.runs_started.fetch_add(1, Ordering::SeqCst);
         let mut total = FoldReport::default();
         loop {
-            let checkpoint = self.position().await?;
-            let records = read_after(&self.db, checkpoint, BATCH).await?;
+            let (checkpoint, records, set) = with_pool!(&self.db, pool => {
+                let mut conn = pool.acquire().await?;
+                let checkpoint = conn.checkpoint(CHECKPOINT).await?;
+                let records = conn.read_after(checkpoint, BATCH).await?;
+                let set = fold::fold(&mut *conn, &records).await?;
+                (checkpoint, records, set)
+            });
             let Some(last) = records.last().map(|r| r.position) else {
                 return Ok(total);
             };
-            let decoded = decode_all(&records)?;
-            let mut set = ViewSet::default();
-            views::load_into(&self.db, &mut set, ViewSet::to_load(&decoded)).await?;
-            for (at, event) in &decoded {
-                set.apply(at, event);
-            }
             if self.write(&set, Some(checkpoint), last).await? {
                 total.events += records.len() as u64;
                 total.views_written += set.len() as u64;
@@ -127,10 +128,7 @@ impl Projector {
 
     /// The log position the views reflect.
     pub async fn position(&self) -> Result<i64, sqlx::Error> {
-        let sql = self
-            .db
-            .sql("SELECT position FROM projector_checkpoints WHERE name = ?");
-        with_pool!(&self.db, pool => sqlx::query_scalar(&sql).bind(CHECKPOINT).fetch_one(pool).await)
+        with_pool!(&self.db, pool => pool.acquire().await?.checkpoint(CHECKPOINT).await)
     }
 
     /// Writes `set` and moves the checkpoint to `position`, in one transaction. With
@@ -142,38 +140,20 @@ impl Projector {
         expected: Option<i64>,
         position: i64,
     ) -> anyhow::Result<bool> {
-        let db = &self.db.writer();
-        let advance =
-            db.sql("UPDATE projector_checkpoints SET position = ? WHERE name = ? AND position = ?");
-        let reset = db.sql("UPDATE projector_checkpoints SET position = ? WHERE name = ?");
-        let tables = views::rows(set)?;
-        with_pool!(db, pool => {
+        with_pool!(&self.db.writer(), pool => {
             let mut tx = pool.begin().await?;
             // The checkpoint row is written first: its row lock serialises projectors across
             // processes before any view row is touched.
-            if let Some(expected) = expected {
-                let moved = sqlx::query(&advance).bind(position).bind(CHECKPOINT).bind(expected)
-                    .execute(&mut *tx).await?.rows_affected();
-                if moved == 0 {
-                    tx.rollback().await?;
-                    return Ok(false);
-                }
-            } else {
-                sqlx::query(&reset).bind(position).bind(CHECKPOINT).execute(&mut *tx).await?;
-                for table in VIEW_TABLES {
-                    sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
-                }
-            }
-            for (table, rows) in &tables {
-                for (sql, chunk) in views::upserts(table, rows) {
-                    let sql = db.sql(&sql);
-                    let mut upsert = sqlx::query(&sql);
-                    for (id, owner, sort_key, position, data) in chunk {
-                        upsert = upsert.bind(id).bind(owner).bind(sort_key).bind(position).bind(data);
+            match expected {
+                Some(expected) => {
+                    if !tx.advance_checkpoint(CHECKPOINT, expected, position).await? {
+                        tx.rollback().await?;
+                        return Ok(false);
                     }
-                    upsert.execute(&mut *tx).await?;
                 }
+                None => tx.reset(CHECKPOINT, position, VIEW_TABLES).await?,
             }
+            fold::write(&mut *tx, set).await?;
             tx.commit().await?;
         });
         Ok(true)
@@ -195,37 +175,11 @@ pub(crate) async fn fold_log(
         let Some(last) = records.last().map(|r| r.position) else {
             return Ok((set, report));
         };
-        for (at, event) in &decode_all(&records)? {
+        for (at, event) in &fold::decode_all(&records)? {
             set.apply(at, event);
         }
         report.events += records.len() as u64;
         report.position = last;
         progress(report.events);
     }
-}
-
-/// Decodes a batch of log records; an event no code can read stops the projector rather than
-/// being skipped, since skipping it would leave every view after it silently wrong.
-fn decode_all(records: &[LogRecord]) -> anyhow::Result<Vec<(Recorded, LoggedEvent)>> {
-    let mut out = Vec::with_capacity(records.len());
-    for record in records {
-        let event =
-            LoggedEvent::decode(&record.aggregate_type, record.payload.clone()).map_err(|e| {
-                anyhow::anyhow!(
-                    "event at position {} ({} {}) cannot be decoded: {e}",
-                    record.position,
-                    record.aggregate_type,
-                    record.event_type
-                )
-            })?;
-        if let Some(event) = event {
-            let at = Recorded {
-                position: record.position,
-                aggregate_id: record.aggregate_id.clone(),
-                recorded_at_ms: record.recorded_at_ms,
-            };
-            out.push((at, event));
-        }
-    }
-    Ok(out)
 }

@@ -20,8 +20,6 @@ pub const VIEW_TABLES: &[&str] = &[
     "transaction_views",
 ];
 pub const SELECT_USER: &str = "SELECT data FROM user_views WHERE id = ?";
-/// Rows written per upsert statement.
-const UPSERT_CHUNK: usize = 100;
 
 /// One row to write: id, owning user, sort key, position and the view as JSON.
 pub type Row = (String, String, i64, i64, String);
@@ -91,23 +89,6 @@ pub fn decode<V: DeserializeOwned>(text: &str) -> Result<V, sqlx::Error> {
     serde_json::from_str(text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
-/// Loads into `set` the stored views a batch needs before it is folded.
-pub async fn load_into(
-    db: &Db,
-    set: &mut ViewSet,
-    ids: clara_projections::ToLoad,
-) -> Result<(), sqlx::Error> {
-    for id in ids.users {
-        let view = user(db, &id).await?.unwrap_or_default();
-        set.users.insert(id, view);
-    }
-    for id in ids.sessions {
-        let view = session(db, &id).await?.unwrap_or_default();
-        set.sessions.insert(id, view);
-    }
-    Ok(())
-}
-
 /// The rows `set` writes, per table.
 pub fn rows(set: &ViewSet) -> Result<Vec<(&'static str, Vec<Row>)>, serde_json::Error> {
     Ok(vec![
@@ -146,21 +127,6 @@ fn rows_of<V: Serialize>(
                 position,
                 serde_json::to_string(view)?,
             ))
-        })
-        .collect()
-}
-
-/// Upserts of `rows` in statements of at most [`UPSERT_CHUNK`] rows each, ready to bind.
-pub fn upserts(table: &str, rows: &[Row]) -> Vec<(String, Vec<Row>)> {
-    rows.chunks(UPSERT_CHUNK)
-        .map(|chunk| {
-            let values = vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", ");
-            let sql = format!(
-                "INSERT INTO {table} (id, owner, sort_key, position, data) VALUES {values} \
-                 ON CONFLICT (id) DO UPDATE SET sort_key = excluded.sort_key, \
-                 position = excluded.position, data = excluded.data"
-            );
-            (sql, chunk.to_vec())
         })
         .collect()
 }

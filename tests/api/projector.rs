@@ -17,10 +17,11 @@ crate::on_both_backends!(
     concurrent_writes_while_projecting_lose_nothing,
     positions_become_visible_in_commit_order,
     two_projectors_racing_fold_each_event_once,
+    a_command_far_ahead_of_the_views_leaves_the_fold_to_the_projector,
 );
 
-/// Commits a registration without the in-request view update, as a crash right after the
-/// commit would leave it.
+/// Commits a registration and then takes its view update back, as a crash between the commit
+/// and the view update would leave it: the checkpoint where it stood, no row past it.
 async fn commit_without_projection(app: &TestApp, id: &str, email: &str) {
     let command = UserCommand::Register {
         email: email.into(),
@@ -38,11 +39,20 @@ async fn commit_without_projection(app: &TestApp, id: &str, email: &str) {
         },
         api_key_id: format!("api_key_of_{id}"),
     };
+    let before = app.state.projector.position().await.unwrap();
     app.state
         .users
         .execute_once(id, command, &Meta::default())
         .await
         .unwrap();
+    clara::with_pool!(app.db(), pool => {
+        for table in clara::storage::views::VIEW_TABLES {
+            let sql = app.db().sql(&format!("DELETE FROM {table} WHERE position > ?"));
+            sqlx::query(&sql).bind(before).execute(pool).await.unwrap();
+        }
+        let sql = app.db().sql("UPDATE projector_checkpoints SET position = ? WHERE name = 'views'");
+        sqlx::query(&sql).bind(before).execute(pool).await.unwrap();
+    });
 }
 
 async fn max_position(app: &TestApp) -> i64 {
@@ -200,4 +210,42 @@ async fn two_projectors_racing_fold_each_event_once(backend: Backend) {
     );
     assert_eq!(view_rows(&app).await.len(), 40);
     assert_eq!(first.position().await.unwrap(), max_position(&app).await);
+}
+
+/// A command folds the events the views lack in its own transaction only up to one projector
+/// batch; past that, its events commit alone and the projector catches up before it answers.
+async fn a_command_far_ahead_of_the_views_leaves_the_fold_to_the_projector(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let backlog = clara::storage::projector::BATCH + 100;
+    let insert = app.db().sql(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
+         VALUES ('Probe', ?, 1, 'Probed', '1', '{}', '{}')",
+    );
+    clara::with_pool!(app.db(), pool => {
+        let mut tx = pool.begin().await.unwrap();
+        for n in 0..backlog {
+            sqlx::query(&insert).bind(format!("probe_{n}")).execute(&mut *tx).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    });
+    let registered = app.register("far@example.com").await;
+    assert_eq!(registered.status, StatusCode::CREATED);
+    let id = registered.json["data"]["id"].as_str().unwrap().to_string();
+    let view = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/users/{id}"),
+            Some(&app.private_key()),
+            None,
+        )
+        .await;
+    assert_eq!(
+        view.status,
+        StatusCode::OK,
+        "the caller reads its own write"
+    );
+    assert_eq!(
+        app.state.projector.position().await.unwrap(),
+        max_position(&app).await
+    );
 }

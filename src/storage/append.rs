@@ -1,0 +1,78 @@
+//! Appending a command's events and folding them into the views in the same transaction, so
+//! the caller reads its own write the moment the commit returns, for the price of one commit.
+//!
+//! The fold covers every event the views lack, up to one projector batch. When they lack
+//! more (after a crash, or while another process appends), the events commit alone and the
+//! caller lets the projector catch up instead.
+
+use cqrs_es::persist::SerializedEvent;
+
+use super::conn::Conn;
+use super::fold;
+use super::projector::{BATCH, CHECKPOINT};
+use super::Db;
+use crate::with_pool;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    /// Another command on the same aggregate committed first.
+    #[error("another command on this aggregate committed first")]
+    Conflict,
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AppendError {
+    fn from(error: sqlx::Error) -> Self {
+        AppendError::Failed(error.into())
+    }
+}
+
+/// Commits `events`; true when the views include them on return.
+pub async fn append(db: &Db, events: &[SerializedEvent]) -> Result<bool, AppendError> {
+    with_pool!(&db.writer(), pool => {
+        let mut tx = pool.begin().await?;
+        let appended = match tx.insert_events(events).await {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(AppendError::Conflict),
+            appended => appended?,
+        };
+        let (Some(first), Some(last)) = (appended.first(), appended.last()) else {
+            return Ok(true);
+        };
+        // From here on, every earlier position has committed and is visible: on PostgreSQL
+        // the insert holds the append lock, on SQLite the single writer.
+        let folded = if tx.advance_to_own(CHECKPOINT, first.position, last.position).await? {
+            // The usual case: the views lacked only these events.
+            let set = fold::fold(&mut *tx, &appended).await?;
+            fold::write(&mut *tx, &set).await?;
+            true
+        } else {
+            fold_backlog(&mut *tx).await?
+        };
+        tx.commit().await?;
+        Ok(folded)
+    })
+}
+
+/// Folds everything the views lack, if that is at most one projector batch; false when it
+/// is more, or when the backlog cannot be decoded (the projector's runs report that).
+async fn fold_backlog(tx: &mut impl Conn) -> Result<bool, AppendError> {
+    let checkpoint = tx.lock_checkpoint(CHECKPOINT).await?;
+    let records = tx.read_after(checkpoint, BATCH).await?;
+    let Some(last) = records.last().map(|r| r.position) else {
+        return Ok(false);
+    };
+    if records.len() as i64 >= BATCH {
+        return Ok(false);
+    }
+    match fold::fold(tx, &records).await {
+        Ok(set) => {
+            fold::write(tx, &set).await?;
+            Ok(tx.advance_checkpoint(CHECKPOINT, checkpoint, last).await?)
+        }
+        Err(error) => {
+            tracing::error!(%error, "folding the views' backlog failed");
+            Ok(false)
+        }
+    }
+}

@@ -3,11 +3,15 @@
 use clara_aggregates::names::normalise_email;
 use clara_aggregates::User;
 
+use crate::commands::Loaded;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The registered user owning `email`, with their aggregate state.
-pub async fn by_email(state: &AppState, email: &str) -> Result<Option<(String, User)>, ApiError> {
+/// The registered user owning `email`, with their aggregate as loaded.
+pub async fn by_email(
+    state: &AppState,
+    email: &str,
+) -> Result<Option<(String, Loaded<User>)>, ApiError> {
     let owner = state
         .claims
         .load(&normalise_email(email))

@@ -54,11 +54,12 @@ pub async fn login(
         session,
         now_ms: state.clock.now_ms(),
     };
-    let events = state.users.execute(&user_id, command, meta).await?;
+    let two_factor = user.is_two_factor_enabled();
+    let events = state.users.execute_on(user, command, meta).await?;
     if !matches {
         return Err(ApiError::Unauthorized);
     }
-    if user.is_two_factor_enabled() && refuse_wrong_code(&events).is_err() {
+    if two_factor && refuse_wrong_code(&events).is_err() {
         return Err(ApiError::SecondFactorRequired);
     }
     Ok((user_view(state, &user_id).await?, token))

@@ -5,11 +5,12 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::persist::SerializedEvent;
+use cqrs_es::persist::{EventStoreAggregateContext, SerializedEvent};
 use cqrs_es::{Aggregate, AggregateError, EventEnvelope};
 
 mod load;
@@ -82,10 +83,9 @@ where
     }
 
     /// The aggregate's current state: its snapshot and the events after it.
-    pub async fn load(&self, id: &str) -> Result<A, ApiError> {
-        Ok(load::context::<A>(&self.inner.db, &self.inner.repo, id)
-            .await?
-            .aggregate)
+    pub async fn load(&self, id: &str) -> Result<Loaded<A>, ApiError> {
+        let context = load::context::<A>(&self.inner.db, &self.inner.repo, id).await?;
+        Ok(Loaded(context))
     }
 
     /// One attempt, without retry: load, decide, commit with the views. Returns the events
@@ -96,8 +96,42 @@ where
         command: A::Command,
         meta: &Meta,
     ) -> Result<Vec<A::Event>, ApiError> {
+        self.decide(self.load(id).await?, command, meta).await
+    }
+
+    /// [`CommandBus::execute`] on an aggregate the caller has just loaded: the first attempt
+    /// decides on that state, a retry after a lost race loads it afresh.
+    pub async fn execute_on(
+        &self,
+        loaded: Loaded<A>,
+        command: A::Command,
+        meta: &Meta,
+    ) -> Result<Vec<A::Event>, ApiError> {
+        let id = loaded.0.aggregate_id.clone();
+        let mut first = Some(loaded);
+        retry_on_conflict(|| {
+            let (preloaded, command) = (first.take(), command.clone());
+            async {
+                let loaded = match preloaded {
+                    Some(loaded) => loaded,
+                    None => self.load(&id).await?,
+                };
+                self.decide(loaded, command, meta).await
+            }
+        })
+        .await
+    }
+
+    /// Lets the aggregate decide `command` and commits what it decided with the views.
+    async fn decide(
+        &self,
+        loaded: Loaded<A>,
+        command: A::Command,
+        meta: &Meta,
+    ) -> Result<Vec<A::Event>, ApiError> {
         let inner = &self.inner;
-        let mut context = load::context::<A>(&inner.db, &inner.repo, id).await?;
+        let Loaded(mut context) = loaded;
+        let id = context.aggregate_id.as_str();
         let sequence = context.current_sequence;
         let sink = EventSink::default();
         context
@@ -130,6 +164,18 @@ where
         meta: &Meta,
     ) -> Result<Vec<A::Event>, ApiError> {
         retry_on_conflict(|| self.execute_once(id, command.clone(), meta)).await
+    }
+}
+
+/// An aggregate as loaded for a command, with the sequence of its last event; reads as the
+/// aggregate itself.
+pub struct Loaded<A: Aggregate>(EventStoreAggregateContext<A>);
+
+impl<A: Aggregate> Deref for Loaded<A> {
+    type Target = A;
+
+    fn deref(&self) -> &A {
+        &self.0.aggregate
     }
 }
 

@@ -82,10 +82,6 @@ pub async fn list_users(
     caller.require_admin()?;
     let (limit, offset) = page(&query)?;
     let users = views::users_page(&state.db, limit, offset).await?;
-    let data: Vec<Value> = users.iter().map(user).collect();
-    Ok(success(
-        StatusCode::OK,
-        "Users fetched successfully.",
-        Value::Array(data),
-    ))
+    let data: Vec<_> = users.iter().map(user).collect();
+    Ok(success(StatusCode::OK, "Users fetched successfully.", data))
 }

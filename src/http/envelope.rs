@@ -5,15 +5,28 @@ use std::any::Any;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, Resource};
 
 /// `{"data", "message", "status": "success"}`. serde_json's map keeps keys sorted, so every
 /// level of the body comes out in alphabetical order.
-pub fn success(status: StatusCode, message: &str, data: Value) -> Response {
-    let body = json!({ "data": data, "message": message, "status": "success" });
+pub fn success(status: StatusCode, message: &str, data: impl Serialize) -> Response {
+    let body = Success {
+        data,
+        message,
+        status: "success",
+    };
     (status, Json(body)).into_response()
+}
+
+/// The success envelope, serialised straight from its parts; fields in alphabetical order.
+#[derive(Serialize)]
+struct Success<'a, T> {
+    data: T,
+    message: &'a str,
+    status: &'static str,
 }
 
 fn error_body(status: StatusCode, message: &str, data: Value) -> Response {

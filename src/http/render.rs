@@ -3,6 +3,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use clara_projections::UserView;
+use serde::Serialize;
 use serde_json::{json, Value};
 
 /// An HTTP-date in GMT, e.g. `Thu, 27 Nov 2025 00:10:11 GMT`.
@@ -18,25 +19,41 @@ pub fn credits(minor: i64) -> Value {
     json!(minor as f64 / 100.0)
 }
 
-/// The user object; never the password hash or any other secret.
-pub fn user(view: &UserView) -> Value {
-    json!({
-        "created_at": http_date(view.created_at_ms),
-        "credits": credits(view.credits_minor),
-        "email": view.email,
-        "first_name": view.first_name,
-        "id": view.id,
-        "is_2fa_enabled": view.is_2fa_enabled,
-        "is_active": view.is_active,
-        "is_dark_mode": view.is_dark_mode,
-        "last_name": view.last_name,
-        "updated_at": http_date(view.updated_at_ms),
-    })
+/// The user object; never the password hash or any other secret. Fields are declared in
+/// alphabetical order, as the contract's bodies have them.
+#[derive(Serialize)]
+pub struct User<'a> {
+    created_at: String,
+    credits: f64,
+    email: &'a str,
+    first_name: &'a Option<String>,
+    id: &'a str,
+    is_2fa_enabled: bool,
+    is_active: bool,
+    is_dark_mode: bool,
+    last_name: &'a Option<String>,
+    updated_at: String,
+}
+
+pub fn user(view: &UserView) -> User<'_> {
+    User {
+        created_at: http_date(view.created_at_ms),
+        // Display only, as in `credits`.
+        credits: view.credits_minor as f64 / 100.0,
+        email: &view.email,
+        first_name: &view.first_name,
+        id: &view.id,
+        is_2fa_enabled: view.is_2fa_enabled,
+        is_active: view.is_active,
+        is_dark_mode: view.is_dark_mode,
+        last_name: &view.last_name,
+        updated_at: http_date(view.updated_at_ms),
+    }
 }
 
 /// The user object with the session token, as Register and Login answer.
 pub fn user_with_token(view: &UserView, token: &str) -> Value {
-    let mut object = user(view);
+    let mut object = json!(user(view));
     object["token"] = json!(token);
     object
 }

@@ -1,7 +1,8 @@
 //! The projector: folds the event log into the views, in position order, and records how far
 //! it got in the same transaction as the view rows — so a view is never ahead of or silently
-//! behind its checkpoint, and whatever the in-request update missed (a crash, a cancelled
-//! request) is caught up by the next run.
+//! behind its checkpoint. Commands fold their own events as they append them (see `append`);
+//! the projector catches up what they leave: a backlog longer than one batch, events written
+//! by an older process or by hand.
 //!
 //! Events and the views they change are read before the write transaction begins, so the
 //! write holds SQLite's single writer only for the writes. The write commits only if the

@@ -43,7 +43,7 @@ pub async fn append(db: &Db, events: &[SerializedEvent]) -> Result<bool, AppendE
         // the insert holds the append lock, on SQLite the single writer.
         let folded = if tx.advance_to_own(CHECKPOINT, first.position, last.position).await? {
             // The usual case: the views lacked only these events.
-            let set = fold::fold(&mut *tx, &appended).await?;
+            let set = fold::fold(&mut *tx, &fold::decode_all(&appended)?).await?;
             fold::write(&mut *tx, &set).await?;
             true
         } else {
@@ -65,14 +65,16 @@ async fn fold_backlog(tx: &mut impl Conn) -> Result<bool, AppendError> {
     if records.len() as i64 >= BATCH {
         return Ok(false);
     }
-    match fold::fold(tx, &records).await {
-        Ok(set) => {
-            fold::write(tx, &set).await?;
-            Ok(tx.advance_checkpoint(CHECKPOINT, checkpoint, last).await?)
-        }
+    // Only a decoding fault is left to the projector: a failed statement has aborted the
+    // transaction on PostgreSQL, so it must fail the command rather than seem to commit.
+    let decoded = match fold::decode_all(&records) {
+        Ok(decoded) => decoded,
         Err(error) => {
             tracing::error!(%error, "folding the views' backlog failed");
-            Ok(false)
+            return Ok(false);
         }
-    }
+    };
+    let set = fold::fold(tx, &decoded).await?;
+    fold::write(tx, &set).await?;
+    Ok(tx.advance_checkpoint(CHECKPOINT, checkpoint, last).await?)
 }

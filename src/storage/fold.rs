@@ -12,10 +12,12 @@ use super::views;
 /// Rows written per upsert statement.
 const UPSERT_CHUNK: usize = 100;
 
-/// `records` folded into the stored views they change, read through `conn`.
-pub async fn fold(conn: &mut impl Conn, records: &[LogRecord]) -> anyhow::Result<ViewSet> {
-    let decoded = decode_all(records)?;
-    let ids = ViewSet::to_load(&decoded);
+/// Decoded events folded into the stored views they change, read through `conn`.
+pub async fn fold(
+    conn: &mut impl Conn,
+    decoded: &[(Recorded, LoggedEvent)],
+) -> Result<ViewSet, sqlx::Error> {
+    let ids = ViewSet::to_load(decoded);
     let mut set = ViewSet::default();
     for id in ids.users {
         let view = stored(conn, "user_views", &id).await?;
@@ -25,7 +27,7 @@ pub async fn fold(conn: &mut impl Conn, records: &[LogRecord]) -> anyhow::Result
         let view = stored(conn, "session_views", &id).await?;
         set.sessions.insert(id, view);
     }
-    for (at, event) in &decoded {
+    for (at, event) in decoded {
         set.apply(at, event);
     }
     Ok(set)

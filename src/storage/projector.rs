@@ -75,7 +75,7 @@ impl Projector {
                 let mut conn = pool.acquire().await?;
                 let checkpoint = conn.checkpoint(CHECKPOINT).await?;
                 let records = conn.read_after(checkpoint, BATCH).await?;
-                let set = fold::fold(&mut *conn, &records).await?;
+                let set = fold::fold(&mut *conn, &fold::decode_all(&records)?).await?;
                 (checkpoint, records, set)
             });
             let Some(last) = records.last().map(|r| r.position) else {

@@ -1,13 +1,12 @@
 //! Password hashing with argon2id (OWASP parameters), run on a bounded blocking pool so
 //! hashing can neither starve the async runtime nor queue unboundedly many threads.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use anyhow::anyhow;
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{rand_core::OsRng, Output, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
@@ -76,14 +75,86 @@ impl Passwords {
             }
         };
         let _permit = self.permits.acquire().await.map_err(|e| anyhow!(e))?;
-        let argon2 = self.argon2();
-        let matches = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash)
-                .map(|parsed| argon2.verify_password(password.as_bytes(), &parsed).is_ok())
-                .unwrap_or(false)
-        })
-        .await
-        .map_err(|e| anyhow!(e))?;
+        let matches = tokio::task::spawn_blocking(move || verify_phc(password.as_bytes(), &hash))
+            .await
+            .map_err(|e| anyhow!(e))?;
         Ok(known && matches)
+    }
+}
+
+thread_local! {
+    /// The argon2 working memory of this thread, kept between verifications: allocating
+    /// 19 MiB afresh for each one costs page faults and zeroing on top of the hash itself.
+    /// Every block is written before it is read, so nothing of an earlier hash carries over.
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Whether `password` matches the PHC string `phc`, with the parameters the string names;
+/// the comparison takes the same time wherever the outputs differ.
+pub fn verify_phc(password: &[u8], phc: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(version), Ok(params)) = (
+        Algorithm::try_from(parsed.algorithm),
+        parsed
+            .version
+            .map_or(Ok(Version::default()), Version::try_from),
+        Params::try_from(&parsed),
+    ) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    let argon2 = Argon2::new(algorithm, version, params);
+    let mut out = vec![0u8; expected.len()];
+    let hashed = MEMORY.with_borrow_mut(|memory| {
+        if memory.len() < blocks {
+            memory.resize(blocks, Block::default());
+        }
+        argon2.hash_password_into_with_memory(password, salt, &mut out, &mut memory[..blocks])
+    });
+    // `Output` compares in constant time.
+    hashed.is_ok() && Output::new(&out).is_ok_and(|out| out == expected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phc(params: Params, password: &str) -> String {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+            .hash_password(password.as_bytes(), &salt)
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn verifies_with_the_parameters_each_hash_names_reusing_one_buffer() {
+        let small = phc(Params::new(8, 1, 1, None).unwrap(), "small secret");
+        let large = phc(Params::new(19_456, 2, 1, None).unwrap(), "large secret");
+        // Large, then small, then large again on one thread: the buffer only ever grows.
+        for (hash, right, wrong) in [
+            (&large, "large secret", "large secreT"),
+            (&small, "small secret", "small secreT"),
+            (&large, "large secret", ""),
+        ] {
+            assert!(verify_phc(right.as_bytes(), hash));
+            assert!(!verify_phc(wrong.as_bytes(), hash));
+        }
+    }
+
+    #[test]
+    fn refuses_what_is_not_an_argon2_hash() {
+        for phc in ["", "not a hash", "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ"] {
+            assert!(!verify_phc(b"anything", phc));
+        }
     }
 }

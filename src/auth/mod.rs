@@ -2,6 +2,7 @@
 
 pub mod credential;
 pub mod google;
+mod hash_pool;
 pub mod otp;
 pub mod password;
 pub mod principal;

@@ -1,5 +1,5 @@
-//! Password hashing with argon2id (OWASP parameters), run on a bounded blocking pool so
-//! hashing can neither starve the async runtime nor queue unboundedly many threads.
+//! Password hashing with argon2id (OWASP parameters), run on a pool of one thread per core
+//! so hashing can neither starve the async runtime nor pile up threads.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -7,14 +7,14 @@ use std::sync::Arc;
 use anyhow::anyhow;
 use argon2::password_hash::{rand_core::OsRng, Output, PasswordHash, PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use tokio::sync::Semaphore;
 
+use super::hash_pool::HashPool;
 use crate::error::ApiError;
 
 #[derive(Clone)]
 pub struct Passwords {
     params: Params,
-    permits: Arc<Semaphore>,
+    pool: HashPool,
     /// A hash of nothing anyone knows, verified against when the e-mail is unknown so that
     /// the answer takes as long as for a wrong password.
     decoy: Arc<tokio::sync::OnceCell<String>>,
@@ -33,7 +33,7 @@ impl Passwords {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
             params,
-            permits: Arc::new(Semaphore::new(cores)),
+            pool: HashPool::new(cores),
             decoy: Arc::default(),
         }
     }
@@ -44,18 +44,18 @@ impl Passwords {
 
     /// The PHC string of `password` with a fresh random salt.
     pub async fn hash(&self, password: String) -> Result<String, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(|e| anyhow!(e))?;
         let argon2 = self.argon2();
-        tokio::task::spawn_blocking(move || {
-            let salt = SaltString::generate(&mut OsRng);
-            argon2
-                .hash_password(password.as_bytes(), &salt)
-                .map(|hash| hash.to_string())
-                .map_err(|e| anyhow!("hashing failed: {e}"))
-        })
-        .await
-        .map_err(|e| anyhow!(e))?
-        .map_err(ApiError::from)
+        let hashed = self
+            .pool
+            .run(move || {
+                let salt = SaltString::generate(&mut OsRng);
+                argon2
+                    .hash_password(password.as_bytes(), &salt)
+                    .map(|hash| hash.to_string())
+                    .map_err(|e| anyhow!("hashing failed: {e}"))
+            })
+            .await??;
+        Ok(hashed)
     }
 }
 
@@ -74,10 +74,10 @@ impl Passwords {
                     .clone()
             }
         };
-        let _permit = self.permits.acquire().await.map_err(|e| anyhow!(e))?;
-        let matches = tokio::task::spawn_blocking(move || verify_phc(password.as_bytes(), &hash))
-            .await
-            .map_err(|e| anyhow!(e))?;
+        let matches = self
+            .pool
+            .run(move || verify_phc(password.as_bytes(), &hash))
+            .await?;
         Ok(known && matches)
     }
 }

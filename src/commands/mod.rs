@@ -1,6 +1,7 @@
 //! Executing commands: load the aggregate from the log, let it decide, commit its events
 //! together with the views they change (so the caller reads its own write), and retry a lost
-//! optimistic-concurrency race a bounded number of times.
+//! optimistic-concurrency race a bounded number of times. Within one process, commands on one
+//! aggregate take turns, so such races are left to other processes.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -14,10 +15,12 @@ use cqrs_es::persist::{EventStoreAggregateContext, SerializedEvent};
 use cqrs_es::{Aggregate, AggregateError, EventEnvelope};
 
 mod load;
+mod turns;
 
 use crate::error::ApiError;
 use crate::storage::append::{append, AppendError};
 use crate::storage::{AnyEventRepository, Db, Projector};
+use turns::Turns;
 
 /// How many times a command that lost a concurrency race is tried in all before 409.
 pub const MAX_ATTEMPTS: u32 = 8;
@@ -53,6 +56,7 @@ struct Inner<A: Aggregate> {
     repo: AnyEventRepository,
     db: Db,
     projector: Arc<Projector>,
+    turns: Turns,
     aggregate: PhantomData<fn() -> A>,
 }
 
@@ -75,6 +79,7 @@ where
             repo: AnyEventRepository::new(db),
             db: db.clone(),
             projector,
+            turns: Turns::default(),
             aggregate: PhantomData,
         };
         Self {
@@ -96,7 +101,7 @@ where
         command: A::Command,
         meta: &Meta,
     ) -> Result<Vec<A::Event>, ApiError> {
-        self.decide(self.load(id).await?, command, meta).await
+        self.attempt(id, None, command, meta).await
     }
 
     /// [`CommandBus::execute`] on an aggregate the caller has just loaded: the first attempt
@@ -109,17 +114,24 @@ where
     ) -> Result<Vec<A::Event>, ApiError> {
         let id = loaded.0.aggregate_id.clone();
         let mut first = Some(loaded);
-        retry_on_conflict(|| {
-            let (preloaded, command) = (first.take(), command.clone());
-            async {
-                let loaded = match preloaded {
-                    Some(loaded) => loaded,
-                    None => self.load(&id).await?,
-                };
-                self.decide(loaded, command, meta).await
-            }
-        })
-        .await
+        retry_on_conflict(|| self.attempt(&id, first.take(), command.clone(), meta)).await
+    }
+
+    /// One attempt in this process's turn for the aggregate, on the state given or a fresh
+    /// load of it.
+    async fn attempt(
+        &self,
+        id: &str,
+        preloaded: Option<Loaded<A>>,
+        command: A::Command,
+        meta: &Meta,
+    ) -> Result<Vec<A::Event>, ApiError> {
+        let _turn = self.inner.turns.take(id).await;
+        let loaded = match preloaded {
+            Some(loaded) => loaded,
+            None => self.load(id).await?,
+        };
+        self.decide(loaded, command, meta).await
     }
 
     /// Lets the aggregate decide `command` and commits what it decided with the views.
@@ -163,7 +175,7 @@ where
         command: A::Command,
         meta: &Meta,
     ) -> Result<Vec<A::Event>, ApiError> {
-        retry_on_conflict(|| self.execute_once(id, command.clone(), meta)).await
+        retry_on_conflict(|| self.attempt(id, None, command.clone(), meta)).await
     }
 }
 

@@ -14,6 +14,7 @@ crate::on_both_backends!(
     logout_needs_a_user_token,
     forged_expired_and_tampered_tokens_are_401,
     parallel_wrong_passwords_are_each_counted_then_the_account_locks,
+    two_processes_racing_on_one_account_lose_no_failure,
 );
 
 const UNAUTHORIZED: &str = "Authorization header or OTP is either missing, invalid or expired.";
@@ -178,4 +179,30 @@ async fn parallel_wrong_passwords_are_each_counted_then_the_account_locks(backen
     // Locked: even the right password is refused, with the same answer.
     let right = app.login("ada@example.com", Client::PASSWORD).await;
     assert_error(&right, StatusCode::UNAUTHORIZED, UNAUTHORIZED);
+}
+
+/// Within one process, commands on an account take turns; across processes they race on the
+/// event store, and the loser of each race retries on the new state.
+async fn two_processes_racing_on_one_account_lose_no_failure(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    app.register("ada@example.com").await;
+    let other = TestApp::open(&app.database_url).await;
+    let guesses = (0..20).map(|n| {
+        let client = if n % 2 == 0 {
+            app.client.clone()
+        } else {
+            other.client.clone()
+        };
+        tokio::spawn(async move {
+            let auth = Client::basic("ada@example.com", &format!("guess number {n}"));
+            client
+                .send(Method::POST, SESSION, Some(&auth), None)
+                .await
+                .status
+        })
+    });
+    for status in join_all(guesses).await {
+        assert_eq!(status.unwrap(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(app.count_events(Some("LoginFailed")).await, 20);
 }

@@ -5,7 +5,8 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use anyhow::anyhow;
-use argon2::password_hash::{rand_core::OsRng, Output, PasswordHash, PasswordHasher, SaltString};
+use argon2::password_hash::ParamsString;
+use argon2::password_hash::{rand_core::OsRng, Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 use super::hash_pool::HashPool;
@@ -38,22 +39,12 @@ impl Passwords {
         }
     }
 
-    fn argon2(&self) -> Argon2<'static> {
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
-    }
-
     /// The PHC string of `password` with a fresh random salt.
     pub async fn hash(&self, password: String) -> Result<String, ApiError> {
-        let argon2 = self.argon2();
+        let params = self.params.clone();
         let hashed = self
             .pool
-            .run(move || {
-                let salt = SaltString::generate(&mut OsRng);
-                argon2
-                    .hash_password(password.as_bytes(), &salt)
-                    .map(|hash| hash.to_string())
-                    .map_err(|e| anyhow!("hashing failed: {e}"))
-            })
+            .run(move || hash_phc(&params, password.as_bytes()))
             .await??;
         Ok(hashed)
     }
@@ -83,10 +74,45 @@ impl Passwords {
 }
 
 thread_local! {
-    /// The argon2 working memory of this thread, kept between verifications: allocating
-    /// 19 MiB afresh for each one costs page faults and zeroing on top of the hash itself.
-    /// Every block is written before it is read, so nothing of an earlier hash carries over.
+    /// The argon2 working memory of this thread, kept between hashes: allocating 19 MiB
+    /// afresh for each one costs page faults and zeroing on top of the hash itself. Every
+    /// block is written before it is read, so nothing of an earlier hash carries over.
     static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `hash` with at least `blocks` blocks of this thread's working memory.
+fn with_memory<T>(blocks: usize, hash: impl FnOnce(&mut [Block]) -> T) -> T {
+    MEMORY.with_borrow_mut(|memory| {
+        if memory.len() < blocks {
+            memory.resize(blocks, Block::default());
+        }
+        hash(&mut memory[..blocks])
+    })
+}
+
+/// The argon2id PHC string of `password` under `params`, with a fresh random salt.
+pub fn hash_phc(params: &Params, password: &[u8]) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    let mut salt_bytes = [0u8; 64];
+    let raw_salt = salt.as_salt().decode_b64(&mut salt_bytes).map_err(failed)?;
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let mut out = vec![0u8; params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)];
+    with_memory(params.block_count(), |memory| {
+        argon2.hash_password_into_with_memory(password, raw_salt, &mut out, memory)
+    })
+    .map_err(failed)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(failed)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(failed)?),
+    };
+    Ok(phc.to_string())
+}
+
+fn failed(error: impl std::fmt::Display) -> anyhow::Error {
+    anyhow!("hashing failed: {error}")
 }
 
 /// Whether `password` matches the PHC string `phc`, with the parameters the string names;
@@ -114,11 +140,8 @@ pub fn verify_phc(password: &[u8], phc: &str) -> bool {
     let blocks = params.block_count();
     let argon2 = Argon2::new(algorithm, version, params);
     let mut out = vec![0u8; expected.len()];
-    let hashed = MEMORY.with_borrow_mut(|memory| {
-        if memory.len() < blocks {
-            memory.resize(blocks, Block::default());
-        }
-        argon2.hash_password_into_with_memory(password, salt, &mut out, &mut memory[..blocks])
+    let hashed = with_memory(blocks, |memory| {
+        argon2.hash_password_into_with_memory(password, salt, &mut out, memory)
     });
     // `Output` compares in constant time.
     hashed.is_ok() && Output::new(&out).is_ok_and(|out| out == expected)
@@ -129,6 +152,7 @@ mod tests {
     use super::*;
 
     fn phc(params: Params, password: &str) -> String {
+        use argon2::password_hash::PasswordHasher;
         let salt = SaltString::generate(&mut OsRng);
         Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
             .hash_password(password.as_bytes(), &salt)
@@ -149,6 +173,23 @@ mod tests {
             assert!(verify_phc(right.as_bytes(), hash));
             assert!(!verify_phc(wrong.as_bytes(), hash));
         }
+    }
+
+    #[test]
+    fn our_hashes_are_standard_phc_strings_with_fresh_salts() {
+        use argon2::password_hash::PasswordVerifier;
+        let params = Params::new(19_456, 2, 1, None).unwrap();
+        let (a, b) = (
+            hash_phc(&params, b"same secret").unwrap(),
+            hash_phc(&params, b"same secret").unwrap(),
+        );
+        assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{a}");
+        assert_ne!(a, b, "each hash has its own salt");
+        let reference = Argon2::default();
+        let parsed = PasswordHash::new(&a).unwrap();
+        assert!(reference.verify_password(b"same secret", &parsed).is_ok());
+        assert!(reference.verify_password(b"other secret", &parsed).is_err());
+        assert!(verify_phc(b"same secret", &b));
     }
 
     #[test]

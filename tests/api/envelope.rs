@@ -166,14 +166,7 @@ async fn an_unexpected_failure_is_500_without_details(backend: Backend) {
         .unwrap()
         .to_string();
     clara::with_pool!(app.db(), pool => { sqlx::query("DROP TABLE user_views").execute(pool).await.unwrap(); });
-    let reply = app
-        .send(
-            Method::GET,
-            &format!("/api/v1/users/{id}"),
-            Some(&app.private_key()),
-            None,
-        )
-        .await;
+    let reply = app.user_view(&id).await;
     assert_error(
         &reply,
         StatusCode::INTERNAL_SERVER_ERROR,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use clara::commands::Meta;
 use clara_aggregates::UserCommand;
 use futures::future::join_all;
@@ -65,12 +65,9 @@ async fn view_rows(app: &TestApp) -> Vec<(String, i64, String)> {
 
 async fn a_lost_view_update_is_caught_up_by_the_projector_and_at_restart(backend: Backend) {
     let app = TestApp::new(backend).await;
-    let path = |id: &str| format!("/api/v1/users/{id}");
     let first = format!("user_{}", "1".repeat(32));
     commit_without_projection(&app, &first, "grace@example.com").await;
-    let lost = app
-        .send(Method::GET, &path(&first), Some(&app.private_key()), None)
-        .await;
+    let lost = app.user_view(&first).await;
     assert_eq!(
         lost.status,
         StatusCode::NOT_FOUND,
@@ -82,18 +79,14 @@ async fn a_lost_view_update_is_caught_up_by_the_projector_and_at_restart(backend
         report.events, 4,
         "the registration, its session, activation code and API key"
     );
-    let caught_up = app
-        .send(Method::GET, &path(&first), Some(&app.private_key()), None)
-        .await;
+    let caught_up = app.user_view(&first).await;
     assert_eq!(caught_up.status, StatusCode::OK);
     assert_eq!(caught_up.json["data"]["first_name"], "Grace");
 
     let second = format!("user_{}", "2".repeat(32));
     commit_without_projection(&app, &second, "hopper@example.com").await;
     let restarted = TestApp::open(&app.database_url).await;
-    let reply = restarted
-        .send(Method::GET, &path(&second), Some(&app.private_key()), None)
-        .await;
+    let reply = restarted.user_view(&second).await;
     assert_eq!(
         reply.status,
         StatusCode::OK,
@@ -230,15 +223,8 @@ async fn a_command_far_ahead_of_the_views_leaves_the_fold_to_the_projector(backe
     });
     let registered = app.register("far@example.com").await;
     assert_eq!(registered.status, StatusCode::CREATED);
-    let id = registered.json["data"]["id"].as_str().unwrap().to_string();
-    let view = app
-        .send(
-            Method::GET,
-            &format!("/api/v1/users/{id}"),
-            Some(&app.private_key()),
-            None,
-        )
-        .await;
+    let id = crate::support::id_of(&registered);
+    let view = app.user_view(&id).await;
     assert_eq!(
         view.status,
         StatusCode::OK,

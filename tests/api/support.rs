@@ -337,6 +337,18 @@ impl Client {
             .await
     }
 
+    /// `GET /users/{id}` with the private key.
+    pub async fn user_view(&self, id: &str) -> Reply {
+        let key = self.private_key();
+        self.send(
+            Method::GET,
+            &format!("/api/v1/users/{id}"),
+            Some(&key),
+            None,
+        )
+        .await
+    }
+
     /// Signs in with Basic credentials and no body.
     pub async fn login(&self, email: &str, password: &str) -> Reply {
         let auth = Client::basic(email, password);

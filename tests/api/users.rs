@@ -15,14 +15,7 @@ async fn the_private_key_views_any_user(backend: Backend) {
     let mut registered = app.register("ada@example.com").await.json["data"].clone();
     registered.as_object_mut().unwrap().remove("token");
     let id = registered["id"].as_str().unwrap();
-    let reply = app
-        .send(
-            Method::GET,
-            &format!("/api/v1/users/{id}"),
-            Some(&app.private_key()),
-            None,
-        )
-        .await;
+    let reply = app.user_view(id).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.json["message"], "User fetched successfully.");
     assert_eq!(reply.json["data"], registered);

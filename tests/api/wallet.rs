@@ -289,14 +289,7 @@ async fn a_hundred_concurrent_debits_of_ten_credits_admit_exactly_ten(backend: B
         "nothing else changed"
     );
     assert_eq!(app.state.wallets.load(&id).await.unwrap().balance(), 0);
-    let view = app
-        .send(
-            Method::GET,
-            &format!("/api/v1/users/{id}"),
-            Some(&app.private_key()),
-            None,
-        )
-        .await;
+    let view = app.user_view(&id).await;
     assert!(view.text.contains(r#""credits":0.0"#), "{}", view.text);
 }
 

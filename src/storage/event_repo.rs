@@ -1,5 +1,5 @@
-//! The cqrs-es event repository over either backend, so one `PersistedEventStore` type serves
-//! SQLite and PostgreSQL alike.
+//! The cqrs-es event repository over either backend, through which commands load aggregates.
+//! Appends go through `storage::append`, which folds the views in the same transaction.
 
 use cqrs_es::persist::{
     PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
@@ -12,21 +12,15 @@ use sqlite_es::SqliteEventRepository;
 use super::Db;
 
 pub enum AnyEventRepository {
-    /// Reads through the reader pool, appends through the single writer connection.
-    Sqlite {
-        reads: SqliteEventRepository,
-        writes: SqliteEventRepository,
-    },
+    /// Over the reader pool.
+    Sqlite(SqliteEventRepository),
     Postgres(PostgresEventRepository),
 }
 
 impl AnyEventRepository {
     pub fn new(db: &Db) -> Self {
         match db {
-            Db::Sqlite(readers, writer) => Self::Sqlite {
-                reads: SqliteEventRepository::new(readers.clone()),
-                writes: SqliteEventRepository::new(writer.clone()),
-            },
+            Db::Sqlite(readers, _) => Self::Sqlite(SqliteEventRepository::new(readers.clone())),
             Db::Postgres(pool) => Self::Postgres(PostgresEventRepository::new(pool.clone())),
         }
     }
@@ -35,7 +29,7 @@ impl AnyEventRepository {
 macro_rules! delegate {
     ($self:ident, $repo:ident => $call:expr) => {
         match $self {
-            AnyEventRepository::Sqlite { reads: $repo, .. } => $call,
+            AnyEventRepository::Sqlite($repo) => $call,
             AnyEventRepository::Postgres($repo) => $call,
         }
     };
@@ -69,12 +63,7 @@ impl PersistedEventRepository for AnyEventRepository {
         events: &[SerializedEvent],
         snapshot_update: Option<(String, Value, usize)>,
     ) -> Result<(), PersistenceError> {
-        match self {
-            AnyEventRepository::Sqlite { writes, .. } => {
-                writes.persist::<A>(events, snapshot_update).await
-            }
-            AnyEventRepository::Postgres(repo) => repo.persist::<A>(events, snapshot_update).await,
-        }
+        delegate!(self, repo => repo.persist::<A>(events, snapshot_update).await)
     }
 
     async fn stream_events<A: Aggregate>(

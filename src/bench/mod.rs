@@ -28,6 +28,24 @@ pub struct BenchArgs {
     /// Also bench PostgreSQL: a server URL on which a temporary database is created and dropped.
     #[arg(long, env = "BENCH_POSTGRES_URL")]
     pub postgres_url: Option<String>,
+    /// Run only these measures (repeat or comma-separate); all of them when absent.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub only: Vec<Measure>,
+}
+
+/// The measures a run can be limited to.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    Register,
+    Reads,
+    Login,
+    Debit,
+}
+
+impl BenchArgs {
+    fn runs(&self, measure: Measure) -> bool {
+        self.only.is_empty() || self.only.contains(&measure)
+    }
 }
 
 /// One line of the report.
@@ -95,15 +113,23 @@ async fn bench_backend(
             ..Settings::default()
         },
     )?;
-    figures.push(writes::measure(backend, &state, args).await?);
-    truncate_log(&db).await?;
-    figures.push(reads::measure(backend, &state, args).await?);
-    let (login, per_core) = logins::measure(backend, &state, args).await?;
-    println!(
-        "{backend}: {per_core:.1} logins per second per core (Keycloak publishes 15 per vCPU)"
-    );
-    figures.push(login);
-    figures.push(debits::measure(backend, &state).await?);
+    if args.runs(Measure::Register) {
+        figures.push(writes::measure(backend, &state, args).await?);
+        truncate_log(&db).await?;
+    }
+    if args.runs(Measure::Reads) {
+        figures.push(reads::measure(backend, &state, args).await?);
+    }
+    if args.runs(Measure::Login) {
+        let (login, per_core) = logins::measure(backend, &state, args).await?;
+        println!(
+            "{backend}: {per_core:.1} logins per second per core (Keycloak publishes 15 per vCPU)"
+        );
+        figures.push(login);
+    }
+    if args.runs(Measure::Debit) {
+        figures.push(debits::measure(backend, &state).await?);
+    }
     db.close().await;
     Ok(())
 }

@@ -4,9 +4,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
+use sqlx::pool::PoolOptions;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::SqliteSynchronous;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::Connection;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -41,7 +43,7 @@ impl Db {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)
                 .context("DATABASE_URL is not a valid PostgreSQL URL")?;
-            let pool = PgPoolOptions::new()
+            let pool = check_when_idle(PgPoolOptions::new())
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(5))
                 .connect_with(options)
@@ -58,7 +60,7 @@ impl Db {
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true);
             let pool = |size, wait| {
-                SqlitePoolOptions::new()
+                check_when_idle(SqlitePoolOptions::new())
                     .max_connections(size)
                     .acquire_timeout(Duration::from_secs(wait))
                     .connect_with(options.clone())
@@ -111,6 +113,25 @@ impl Db {
             Db::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// A connection idle at least this long is pinged before it is handed out again.
+const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+/// Checks a pooled connection before reuse only when it has sat idle: one that served a
+/// query moments ago is alive, and pinging it too cost a round trip per query under load.
+/// A connection the server dropped while idle is still found and replaced.
+fn check_when_idle<DB: sqlx::Database>(options: PoolOptions<DB>) -> PoolOptions<DB> {
+    options
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= CHECK_AFTER_IDLE {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 /// `query` with its `?` placeholders numbered as PostgreSQL's `$1, $2, …`.

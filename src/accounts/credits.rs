@@ -3,7 +3,7 @@
 use clara_aggregates::WalletCommand;
 use clara_projections::{TransactionView, UserView};
 
-use crate::accounts::session::user_view;
+use crate::accounts::session::view_after;
 use crate::commands::Meta;
 use crate::error::{ApiError, Resource};
 use crate::ids::new_id;
@@ -24,8 +24,8 @@ pub async fn set_balance(
         entry_id: new_id("transaction"),
         balance,
     };
-    state.wallets.execute(user_id, command, meta).await?;
-    user_view(state, user_id).await
+    let executed = state.wallets.execute(user_id, command, meta).await?;
+    view_after(state, user_id, executed.views).await
 }
 
 pub async fn transactions(

@@ -7,7 +7,7 @@ use clara_projections::UserView;
 
 use crate::accounts::lookup::by_email;
 use crate::accounts::register::claim_email;
-use crate::accounts::session::{new_session, user_view};
+use crate::accounts::session::{new_session, view_after};
 use crate::commands::{retry_on_conflict, Meta};
 use crate::error::ApiError;
 use crate::ids::new_id;
@@ -32,9 +32,9 @@ pub async fn sign_in(
             google_subject: identity.subject,
             session,
         };
-        state.users.execute(&user_id, command, meta).await?;
+        let executed = state.users.execute(&user_id, command, meta).await?;
         return Ok(GoogleSignIn {
-            view: user_view(state, &user_id).await?,
+            view: view_after(state, &user_id, executed.views).await?,
             token,
             created: false,
         });
@@ -50,9 +50,9 @@ pub async fn sign_in(
         session,
         api_key_id: new_id("api_key"),
     };
-    state.users.execute(&user_id, command, meta).await?;
+    let executed = state.users.execute(&user_id, command, meta).await?;
     Ok(GoogleSignIn {
-        view: user_view(state, &user_id).await?,
+        view: view_after(state, &user_id, executed.views).await?,
         token,
         created: true,
     })

@@ -5,7 +5,7 @@ use clara_aggregates::{NewOtp, OtpType, Presented, SecondFactor, User, UserComma
 use clara_projections::UserView;
 
 use crate::accounts::lookup::by_email;
-use crate::accounts::session::user_view;
+use crate::accounts::session::view_after;
 use crate::auth::totp::Enrolment;
 use crate::commands::Meta;
 use crate::error::{ApiError, Resource};
@@ -75,8 +75,9 @@ pub async fn activate(
     let command = UserCommand::Activate {
         code: presented(state, &user_id, OtpType::Activation, code),
     };
-    refuse_wrong_code(&state.users.execute(&user_id, command, meta).await?)?;
-    user_view(state, &user_id).await
+    let executed = state.users.execute(&user_id, command, meta).await?;
+    refuse_wrong_code(&executed.events)?;
+    view_after(state, &user_id, executed.views).await
 }
 
 /// Sets a new password with a CHANGE_PASSWORD code; every session but `keep_session` closes.
@@ -102,7 +103,7 @@ pub async fn change_password(
         password_hash,
         keep_session: acting_user.map(|(_, session)| session.to_string()),
     };
-    refuse_wrong_code(&state.users.execute(&user_id, command, meta).await?)
+    refuse_wrong_code(&state.users.execute(&user_id, command, meta).await?.events)
 }
 
 /// A second factor as presented: an authenticator code when it matches a step of the user's
@@ -138,7 +139,7 @@ pub async fn enable_two_factor(
         code: presented(state, user_id, OtpType::TwoFactorAuth, code),
         totp_sealed: enrolment.as_ref().map(|e| e.sealed.clone()),
     };
-    refuse_wrong_code(&state.users.execute(user_id, command, meta).await?)?;
+    refuse_wrong_code(&state.users.execute(user_id, command, meta).await?.events)?;
     Ok(enrolment)
 }
 
@@ -153,5 +154,5 @@ pub async fn disable_two_factor(
     let command = UserCommand::DisableTwoFactor {
         code: second_factor(state, user_id, &user, code),
     };
-    refuse_wrong_code(&state.users.execute(user_id, command, meta).await?)
+    refuse_wrong_code(&state.users.execute(user_id, command, meta).await?.events)
 }

@@ -3,7 +3,7 @@
 use clara_aggregates::UserCommand;
 use clara_projections::UserView;
 
-use crate::accounts::session::user_view;
+use crate::accounts::session::view_after;
 use crate::commands::Meta;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -25,6 +25,6 @@ pub async fn update(
         last_name: change.last_name,
         is_dark_mode: change.is_dark_mode,
     };
-    state.users.execute(user_id, command, meta).await?;
-    user_view(state, user_id).await
+    let executed = state.users.execute(user_id, command, meta).await?;
+    view_after(state, user_id, executed.views).await
 }

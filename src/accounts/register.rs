@@ -5,7 +5,7 @@ use clara_aggregates::{EmailClaimCommand, OtpType, UserCommand};
 use clara_projections::UserView;
 
 use crate::accounts::otp::new_otp;
-use crate::accounts::session::{new_session, user_view};
+use crate::accounts::session::{new_session, view_after};
 use crate::commands::{retry_on_conflict, Meta};
 use crate::error::ApiError;
 use crate::ids::new_id;
@@ -40,9 +40,9 @@ pub async fn register(
         activation: new_otp(state, &user_id, OtpType::Activation),
         api_key_id: new_id("api_key"),
     };
-    state.users.execute(&user_id, command, meta).await?;
+    let executed = state.users.execute(&user_id, command, meta).await?;
     state.mailer.nudge();
-    Ok((user_view(state, &user_id).await?, token))
+    Ok((view_after(state, &user_id, executed.views).await?, token))
 }
 
 /// Claims `email` for `user_id`. The first try assumes nothing about a current owner; only

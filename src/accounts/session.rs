@@ -1,7 +1,7 @@
 //! Sign-in and sign-out: sessions on the User aggregate and the tokens that name them.
 
-use clara_aggregates::{NewSession, UserCommand};
-use clara_projections::UserView;
+use clara_aggregates::{NewSession, UserCommand, UserEvent};
+use clara_projections::{UserView, ViewSet};
 
 use crate::accounts::lookup::by_email;
 use crate::accounts::otp::{refuse_wrong_code, second_factor};
@@ -43,26 +43,32 @@ pub async fn login(
     let hash = account
         .as_ref()
         .map(|(_, user)| user.password_hash().to_string());
-    let matches = state.passwords.verify(password, hash).await?;
+    let matches = state.passwords.verify(password, hash.clone()).await?;
     let Some((user_id, user)) = account else {
         return Err(ApiError::Unauthorized);
     };
     let (session, token) = new_session(state, &user_id);
     let command = UserCommand::Login {
         password_matches: matches,
+        checked_hash: hash.unwrap_or_default(),
         code: code.map(|code| second_factor(state, &user_id, &user, code)),
         session,
         now_ms: state.clock.now_ms(),
     };
-    let two_factor = user.is_two_factor_enabled();
-    let events = state.users.execute_on(user, command, meta).await?;
-    if !matches {
-        return Err(ApiError::Unauthorized);
-    }
-    if two_factor && refuse_wrong_code(&events).is_err() {
+    let executed = state.users.execute_on(user, command, meta).await?;
+    // The password was right (the aggregate checks it first) but the second factor wrong.
+    if refuse_wrong_code(&executed.events).is_err() {
         return Err(ApiError::SecondFactorRequired);
     }
-    Ok((user_view(state, &user_id).await?, token))
+    // Otherwise no session means a wrong password, or one checked against a replaced hash.
+    let opened = executed
+        .events
+        .iter()
+        .any(|event| matches!(event, UserEvent::SessionOpened { .. }));
+    if !opened {
+        return Err(ApiError::Unauthorized);
+    }
+    Ok((view_after(state, &user_id, executed.views).await?, token))
 }
 
 /// Closes the caller's session: its token stops working at once.
@@ -78,7 +84,20 @@ pub async fn logout(
     state.users.execute(user_id, command, meta).await.map(drop)
 }
 
-/// The user view after a command; its absence means the user does not exist.
+/// The user view after a command whose own transaction folded `views`: as folded there,
+/// saving a read, or else as stored.
+pub async fn view_after(
+    state: &AppState,
+    user_id: &str,
+    views: Option<ViewSet>,
+) -> Result<UserView, ApiError> {
+    match views.and_then(|mut views| views.users.remove(user_id)) {
+        Some(view) => Ok(view),
+        None => user_view(state, user_id).await,
+    }
+}
+
+/// The user view as stored; its absence means the user does not exist.
 pub async fn user_view(state: &AppState, user_id: &str) -> Result<UserView, ApiError> {
     views::user(&state.db, user_id)
         .await?

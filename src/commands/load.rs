@@ -1,4 +1,5 @@
-//! Loading an aggregate for a command: its latest snapshot, if any, plus the events after it;
+//! Loading an aggregate for a command: a state kept in memory or its latest snapshot, if any,
+//! plus the events after it;
 //! and saving a new snapshot every [`SNAPSHOT_EVERY`] events, once they have committed.
 
 use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventRepository};
@@ -14,22 +15,18 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::Internal(anyhow::anyhow!("{e}"))
 }
 
-/// The aggregate `id` as of its last committed event, with that event's sequence.
+/// The aggregate `id` as of its last committed event, with that event's sequence: from `kept`
+/// (a state this process saw, with its sequence) or else the latest snapshot, plus the events
+/// after it.
 pub async fn context<A: Aggregate>(
     db: &Db,
     repo: &AnyEventRepository,
     id: &str,
+    kept: Option<(usize, A)>,
 ) -> Result<EventStoreAggregateContext<A>, ApiError> {
-    let (mut aggregate, mut sequence) = match snapshots::load(db, A::TYPE, id).await? {
-        Some((sequence, payload)) => match serde_json::from_str::<A>(&payload) {
-            Ok(state) => (state, usize::try_from(sequence).map_err(internal)?),
-            Err(error) => {
-                // An old shape of the state: rebuild from the log; the next save replaces it.
-                tracing::warn!(aggregate = A::TYPE, %error, "ignoring a snapshot that no longer parses");
-                (A::default(), 0)
-            }
-        },
-        None => (A::default(), 0),
+    let (mut sequence, mut aggregate) = match kept {
+        Some(kept) => kept,
+        None => snapshot::<A>(db, id).await?,
     };
     let events = repo
         .get_last_events::<A>(id, sequence)
@@ -45,6 +42,21 @@ pub async fn context<A: Aggregate>(
         current_sequence: sequence,
         current_snapshot: None,
     })
+}
+
+/// The latest snapshot of `id` and its sequence, or the empty aggregate.
+async fn snapshot<A: Aggregate>(db: &Db, id: &str) -> Result<(usize, A), ApiError> {
+    let Some((sequence, payload)) = snapshots::load(db, A::TYPE, id).await? else {
+        return Ok((0, A::default()));
+    };
+    match serde_json::from_str::<A>(&payload) {
+        Ok(state) => Ok((usize::try_from(sequence).map_err(internal)?, state)),
+        Err(error) => {
+            // An old shape of the state: rebuild from the log; the next save replaces it.
+            tracing::warn!(aggregate = A::TYPE, %error, "ignoring a snapshot that no longer parses");
+            Ok((0, A::default()))
+        }
+    }
 }
 
 /// The snapshot to save once `added` events after `sequence` commit, if they cross a

@@ -10,16 +10,19 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
+use clara_projections::ViewSet;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::{EventStoreAggregateContext, SerializedEvent};
 use cqrs_es::{Aggregate, AggregateError, EventEnvelope};
 
 mod load;
+mod recent;
 mod turns;
 
 use crate::error::ApiError;
 use crate::storage::append::{append, AppendError};
 use crate::storage::{AnyEventRepository, Db, Projector};
+use recent::Recent;
 use turns::Turns;
 
 /// How many times a command that lost a concurrency race is tried in all before 409.
@@ -47,6 +50,14 @@ impl Meta {
     }
 }
 
+/// What a command committed.
+pub struct Executed<A: Aggregate> {
+    pub events: Vec<A::Event>,
+    /// The views the command's own transaction folded, as committed; none when the
+    /// projector folded them instead.
+    pub views: Option<ViewSet>,
+}
+
 /// Commands of one aggregate type. Cheap to clone.
 pub struct CommandBus<A: Aggregate> {
     inner: Arc<Inner<A>>,
@@ -57,6 +68,7 @@ struct Inner<A: Aggregate> {
     db: Db,
     projector: Arc<Projector>,
     turns: Turns,
+    recent: Recent<A>,
     aggregate: PhantomData<fn() -> A>,
 }
 
@@ -70,7 +82,7 @@ impl<A: Aggregate> Clone for CommandBus<A> {
 
 impl<A> CommandBus<A>
 where
-    A: Aggregate<Services = ()>,
+    A: Aggregate<Services = ()> + Clone,
     A::Command: Clone,
     A::Error: Into<ApiError>,
 {
@@ -80,6 +92,7 @@ where
             db: db.clone(),
             projector,
             turns: Turns::default(),
+            recent: Recent::default(),
             aggregate: PhantomData,
         };
         Self {
@@ -87,9 +100,18 @@ where
         }
     }
 
-    /// The aggregate's current state: its snapshot and the events after it.
+    /// The aggregate's current state: as last seen here, or its snapshot, and the events
+    /// after that.
     pub async fn load(&self, id: &str) -> Result<Loaded<A>, ApiError> {
-        let context = load::context::<A>(&self.inner.db, &self.inner.repo, id).await?;
+        let inner = &self.inner;
+        let kept = inner.recent.get(id);
+        let context = load::context::<A>(&inner.db, &inner.repo, id, kept).await?;
+        // An aggregate without events is not kept: probes for unknown ids would fill the cache.
+        if context.current_sequence > 0 {
+            inner
+                .recent
+                .keep(id, context.current_sequence, &context.aggregate);
+        }
         Ok(Loaded(context))
     }
 
@@ -100,7 +122,7 @@ where
         id: &str,
         command: A::Command,
         meta: &Meta,
-    ) -> Result<Vec<A::Event>, ApiError> {
+    ) -> Result<Executed<A>, ApiError> {
         self.attempt(id, None, command, meta).await
     }
 
@@ -111,7 +133,7 @@ where
         loaded: Loaded<A>,
         command: A::Command,
         meta: &Meta,
-    ) -> Result<Vec<A::Event>, ApiError> {
+    ) -> Result<Executed<A>, ApiError> {
         let id = loaded.0.aggregate_id.clone();
         let mut first = Some(loaded);
         retry_on_conflict(|| self.attempt(&id, first.take(), command.clone(), meta)).await
@@ -125,7 +147,7 @@ where
         preloaded: Option<Loaded<A>>,
         command: A::Command,
         meta: &Meta,
-    ) -> Result<Vec<A::Event>, ApiError> {
+    ) -> Result<Executed<A>, ApiError> {
         let _turn = self.inner.turns.take(id).await;
         let loaded = match preloaded {
             Some(loaded) => loaded,
@@ -140,7 +162,7 @@ where
         loaded: Loaded<A>,
         command: A::Command,
         meta: &Meta,
-    ) -> Result<Vec<A::Event>, ApiError> {
+    ) -> Result<Executed<A>, ApiError> {
         let inner = &self.inner;
         let Loaded(mut context) = loaded;
         let id = context.aggregate_id.as_str();
@@ -153,19 +175,25 @@ where
             .map_err(|e| ApiError::from(AggregateError::UserError(e)))?;
         let events = sink.collect().await;
         if events.is_empty() {
-            return Ok(events);
+            return Ok(Executed {
+                events,
+                views: None,
+            });
         }
         let snapshot = load::due(&context.aggregate, sequence, events.len());
         let rows = serialize::<A>(id, sequence, &events, meta)?;
-        let folded = append(&inner.db, &rows).await.map_err(|e| match e {
+        let views = append(&inner.db, &rows).await.map_err(|e| match e {
             AppendError::Conflict => ApiError::Conflict,
             AppendError::Failed(e) => ApiError::Internal(e),
         })?;
+        inner
+            .recent
+            .keep(id, sequence + events.len(), &context.aggregate);
         load::save::<A>(&inner.db, id, snapshot).await;
-        if !folded {
+        if views.is_none() {
             inner.projector.catch_up_after_write().await?;
         }
-        Ok(events)
+        Ok(Executed { events, views })
     }
 
     /// Executes `command`, retrying lost races; the views include its events on return.
@@ -174,7 +202,7 @@ where
         id: &str,
         command: A::Command,
         meta: &Meta,
-    ) -> Result<Vec<A::Event>, ApiError> {
+    ) -> Result<Executed<A>, ApiError> {
         retry_on_conflict(|| self.attempt(id, None, command.clone(), meta)).await
     }
 }

@@ -5,6 +5,7 @@
 //! more (after a crash, or while another process appends), the events commit alone and the
 //! caller lets the projector catch up instead.
 
+use clara_projections::ViewSet;
 use cqrs_es::persist::SerializedEvent;
 
 use super::conn::Conn;
@@ -28,8 +29,9 @@ impl From<sqlx::Error> for AppendError {
     }
 }
 
-/// Commits `events`; true when the views include them on return.
-pub async fn append(db: &Db, events: &[SerializedEvent]) -> Result<bool, AppendError> {
+/// Commits `events`. When the views include them on return, also returns every view this
+/// transaction folded, as committed.
+pub async fn append(db: &Db, events: &[SerializedEvent]) -> Result<Option<ViewSet>, AppendError> {
     with_pool!(&db.writer(), pool => {
         let mut tx = pool.begin().await?;
         let appended = match tx.insert_events(events).await {
@@ -37,7 +39,7 @@ pub async fn append(db: &Db, events: &[SerializedEvent]) -> Result<bool, AppendE
             appended => appended?,
         };
         let (Some(first), Some(last)) = (appended.first(), appended.last()) else {
-            return Ok(true);
+            return Ok(Some(ViewSet::default()));
         };
         // From here on, every earlier position has committed and is visible: on PostgreSQL
         // the insert holds the append lock, on SQLite the single writer.
@@ -45,7 +47,7 @@ pub async fn append(db: &Db, events: &[SerializedEvent]) -> Result<bool, AppendE
             // The usual case: the views lacked only these events.
             let set = fold::fold(&mut *tx, &fold::decode_all(&appended)?).await?;
             fold::write(&mut *tx, &set).await?;
-            true
+            Some(set)
         } else {
             fold_backlog(&mut *tx).await?
         };
@@ -54,16 +56,17 @@ pub async fn append(db: &Db, events: &[SerializedEvent]) -> Result<bool, AppendE
     })
 }
 
-/// Folds everything the views lack, if that is at most one projector batch; false when it
-/// is more, or when the backlog cannot be decoded (the projector's runs report that).
-async fn fold_backlog(tx: &mut impl Conn) -> Result<bool, AppendError> {
+/// Folds everything the views lack, if that is at most one projector batch, and returns the
+/// views folded; none when it is more, or when the backlog cannot be decoded (the projector's
+/// runs report that).
+async fn fold_backlog(tx: &mut impl Conn) -> Result<Option<ViewSet>, AppendError> {
     let checkpoint = tx.lock_checkpoint(CHECKPOINT).await?;
     let records = tx.read_after(checkpoint, BATCH).await?;
     let Some(last) = records.last().map(|r| r.position) else {
-        return Ok(false);
+        return Ok(None);
     };
     if records.len() as i64 >= BATCH {
-        return Ok(false);
+        return Ok(None);
     }
     // Only a decoding fault is left to the projector: a failed statement has aborted the
     // transaction on PostgreSQL, so it must fail the command rather than seem to commit.
@@ -71,10 +74,11 @@ async fn fold_backlog(tx: &mut impl Conn) -> Result<bool, AppendError> {
         Ok(decoded) => decoded,
         Err(error) => {
             tracing::error!(%error, "folding the views' backlog failed");
-            return Ok(false);
+            return Ok(None);
         }
     };
     let set = fold::fold(tx, &decoded).await?;
     fold::write(tx, &set).await?;
-    Ok(tx.advance_checkpoint(CHECKPOINT, checkpoint, last).await?)
+    let advanced = tx.advance_checkpoint(CHECKPOINT, checkpoint, last).await?;
+    Ok(advanced.then_some(set))
 }

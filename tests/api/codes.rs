@@ -14,6 +14,7 @@ crate::on_both_backends!(
     send_otp_refuses_unknown_users_types_and_credentials,
     a_password_change_with_the_public_key_closes_every_session,
     a_password_change_with_a_user_token_keeps_the_callers_session,
+    a_password_changed_by_another_process_is_seen_at_once,
     two_factor_sign_in_needs_a_fresh_code,
     two_factor_routes_need_an_active_account_and_a_body,
     a_mail_committed_before_a_crash_is_sent_once_after_restart,
@@ -245,6 +246,29 @@ async fn a_password_change_with_the_public_key_closes_every_session(backend: Bac
     assert_eq!(
         login(&app, "a new password", None).await.status,
         StatusCode::OK
+    );
+}
+
+/// A process keeps the accounts it served in memory, yet sees at once what another process
+/// changed: after a password change made elsewhere, the new password signs in here and the
+/// old one does not.
+async fn a_password_changed_by_another_process_is_seen_at_once(backend: Backend) {
+    let app = TestApp::with_mail(backend).await;
+    app.register(ADA).await;
+    let signed_in = login(&app, Client::PASSWORD, None).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.text);
+    let other = TestApp::open(&app.database_url).await;
+    send_otp(&other, ADA, "CHANGE_PASSWORD").await;
+    let code = app.code(ADA, 2).await;
+    let changed = change_password(&other, ADA, &other.public_key(), "a new password", &code).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
+
+    let reply = login(&app, "a new password", None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_error(
+        &login(&app, Client::PASSWORD, None).await,
+        StatusCode::UNAUTHORIZED,
+        UNAUTHORIZED,
     );
 }
 

@@ -2,8 +2,8 @@
 //! a replay that rebuilds the ledger views exactly.
 
 use axum::http::{Method, StatusCode};
-use clara::commands::Meta;
-use clara_aggregates::WalletCommand;
+use clara::commands::{CommandBus, Meta};
+use clara_aggregates::{Wallet, WalletCommand};
 use futures::future::join_all;
 
 use crate::support::{assert_error, id_of, Backend, Reply, TestApp};
@@ -322,11 +322,14 @@ async fn a_long_history_loads_from_a_snapshot_and_a_bad_snapshot_is_ignored(back
     ).fetch_one(pool).await.unwrap());
     assert_eq!(sequence, 200, "a snapshot every hundred events");
     assert_eq!(wallets.load("user_long").await.unwrap().balance(), 750);
+    // A new process holds nothing in memory: it starts from the snapshot.
+    let restarted = || CommandBus::<Wallet>::new(app.db(), app.state.projector.clone());
+    assert_eq!(restarted().load("user_long").await.unwrap().balance(), 750);
     clara::with_pool!(app.db(), pool => {
         sqlx::query("UPDATE aggregate_snapshots SET payload = '{\"not\": \"a wallet\"}'").execute(pool).await.unwrap();
     });
     assert_eq!(
-        wallets.load("user_long").await.unwrap().balance(),
+        restarted().load("user_long").await.unwrap().balance(),
         750,
         "rebuilt from the log"
     );

@@ -43,7 +43,7 @@ pub enum EmailClaimError {
     AlreadyClaimed,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct EmailClaim {
     owner: Option<String>,
     claimed_at_ms: i64,

@@ -75,10 +75,11 @@ pub enum UserCommand {
         session: NewSession,
     },
     /// A sign-in attempt. `password_matches` is the service's verification of the password
-    /// against this user's hash; a mismatch is recorded, not refused. With two-factor
+    /// against `checked_hash`; a mismatch is recorded, not refused. With two-factor
     /// sign-in on, `code` must be a live TWO_FACTOR_AUTH code.
     Login {
         password_matches: bool,
+        checked_hash: String,
         code: Option<SecondFactor>,
         session: NewSession,
         now_ms: i64,
@@ -133,7 +134,7 @@ pub enum UserError {
     GoogleMismatch,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct User {
     registered: bool,
     email: String,
@@ -232,12 +233,15 @@ impl User {
     async fn login(
         &mut self,
         password_matches: bool,
+        checked_hash: &str,
         code: Option<SecondFactor>,
         session: NewSession,
         now_ms: i64,
         sink: &EventSink<Self>,
     ) -> Result<(), UserError> {
-        if !password_matches {
+        // A password checked against a hash that has since been replaced says nothing about
+        // the current one: the password changed while it was being checked.
+        if !password_matches || checked_hash != self.password_hash {
             let failures = self.failures + 1;
             let locked_until_ms = lock_until(failures, now_ms);
             let event = UserEvent::LoginFailed {
@@ -358,11 +362,12 @@ impl Aggregate for User {
             }
             UserCommand::Login {
                 password_matches,
+                checked_hash,
                 code,
                 session,
                 now_ms,
             } => {
-                self.login(password_matches, code, session, now_ms, sink)
+                self.login(password_matches, &checked_hash, code, session, now_ms, sink)
                     .await?;
             }
             UserCommand::ResetApiKey { key_id } => {

@@ -215,6 +215,7 @@ fn two_factor_ada() -> Vec<UserEvent> {
 fn login(code: Option<SecondFactor>) -> UserCommand {
     UserCommand::Login {
         password_matches: true,
+        checked_hash: "old".into(),
         code,
         session: NewSession {
             session_id: "s9".into(),

@@ -51,6 +51,7 @@ fn opened(id: &str) -> UserEvent {
 fn login(password_matches: bool, now_ms: i64) -> UserCommand {
     UserCommand::Login {
         password_matches,
+        checked_hash: HASH.into(),
         code: None,
         session: session("s1"),
         now_ms,
@@ -132,6 +133,19 @@ async fn a_right_password_opens_a_session() {
         .when_async(login(true, NOW))
         .await
         .then_expect_events(vec![opened("s1")]);
+}
+
+#[tokio::test]
+async fn a_password_checked_against_a_replaced_hash_counts_as_wrong() {
+    let mut events = ada();
+    events.push(UserEvent::PasswordChanged {
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3".into(),
+    });
+    Users::with(())
+        .given(events)
+        .when_async(login(true, NOW))
+        .await
+        .then_expect_events(vec![failed(1, NOW, 0)]);
 }
 
 #[tokio::test]

@@ -62,7 +62,7 @@ pub enum WalletError {
     UnknownHold,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Wallet {
     balance: i64,
     holds: BTreeMap<String, i64>,

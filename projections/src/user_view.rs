@@ -18,11 +18,40 @@ pub struct UserView {
     pub is_dark_mode: bool,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
-    /// Log position of the last event folded into this view.
+    /// Log position of the last event that changed this view.
     pub position: i64,
 }
 
 impl UserView {
+    /// Whether `event` changes the user object. Sign-in activity, keys and codes do not, so
+    /// folding them neither reads nor writes this view.
+    pub fn is_changed_by(event: &UserEvent) -> bool {
+        !matches!(
+            event,
+            UserEvent::SessionOpened { .. }
+                | UserEvent::SessionClosed { .. }
+                | UserEvent::LoginFailed { .. }
+                | UserEvent::GoogleLinked { .. }
+                | UserEvent::ApiKeyIssued { .. }
+                | UserEvent::TotpEnrolled { .. }
+                | UserEvent::TotpStepUsed { .. }
+                | UserEvent::OtpIssued { .. }
+                | UserEvent::OtpFailed { .. }
+                | UserEvent::OtpConsumed { .. }
+        )
+    }
+
+    /// Whether `event` changes the user's credits.
+    pub fn is_changed_by_wallet(event: &WalletEvent) -> bool {
+        matches!(
+            event,
+            WalletEvent::Credited { .. }
+                | WalletEvent::Debited { .. }
+                | WalletEvent::HoldCaptured { .. }
+        )
+    }
+
+    /// Folds in `event`, which must be one that [`UserView::is_changed_by`].
     pub fn apply(&mut self, at: &Recorded, event: &UserEvent) {
         match event {
             UserEvent::Registered {
@@ -81,17 +110,7 @@ impl UserView {
                 self.updated_at_ms = at.recorded_at_ms;
             }
             UserEvent::PasswordChanged { .. } => self.updated_at_ms = at.recorded_at_ms,
-            // Sign-in activity and codes are not part of the user object.
-            UserEvent::SessionOpened { .. }
-            | UserEvent::SessionClosed { .. }
-            | UserEvent::LoginFailed { .. }
-            | UserEvent::GoogleLinked { .. }
-            | UserEvent::ApiKeyIssued { .. }
-            | UserEvent::TotpEnrolled { .. }
-            | UserEvent::TotpStepUsed { .. }
-            | UserEvent::OtpIssued { .. }
-            | UserEvent::OtpFailed { .. }
-            | UserEvent::OtpConsumed { .. } => {}
+            _ => return,
         }
         self.position = at.position;
     }
@@ -100,18 +119,14 @@ impl UserView {
 impl UserView {
     /// The user's credits follow the wallet's balance.
     pub fn apply_wallet(&mut self, at: &Recorded, event: &WalletEvent) {
-        match event {
-            WalletEvent::Credited { balance, .. }
-            | WalletEvent::Debited { balance, .. }
-            | WalletEvent::HoldCaptured { balance, .. } => {
-                self.credits_minor = *balance;
-                self.updated_at_ms = at.recorded_at_ms;
-            }
-            WalletEvent::HoldPlaced { .. }
-            | WalletEvent::HoldReleased { .. }
-            | WalletEvent::StripeCustomerLinked { .. } => {}
+        if let WalletEvent::Credited { balance, .. }
+        | WalletEvent::Debited { balance, .. }
+        | WalletEvent::HoldCaptured { balance, .. } = event
+        {
+            self.credits_minor = *balance;
+            self.updated_at_ms = at.recorded_at_ms;
+            self.position = self.position.max(at.position);
         }
-        self.position = self.position.max(at.position);
     }
 }
 

@@ -33,9 +33,11 @@ impl ViewSet {
         let (mut seen_users, mut seen_sessions) = (BTreeSet::new(), BTreeSet::new());
         let mut load = ToLoad::default();
         for (at, event) in batch {
-            if let LoggedEvent::Wallet(_) = event {
+            if let LoggedEvent::Wallet(event) = event {
                 // A wallet has the id of its user, whose credits it changes.
-                if seen_users.insert(at.aggregate_id.as_str()) {
+                if UserView::is_changed_by_wallet(event)
+                    && seen_users.insert(at.aggregate_id.as_str())
+                {
                     load.users.push(at.aggregate_id.clone());
                 }
                 continue;
@@ -47,7 +49,10 @@ impl ViewSet {
                 event,
                 UserEvent::Registered { .. } | UserEvent::RegisteredWithGoogle { .. }
             );
-            if seen_users.insert(at.aggregate_id.as_str()) && !creates_user {
+            if UserView::is_changed_by(event)
+                && seen_users.insert(at.aggregate_id.as_str())
+                && !creates_user
+            {
                 load.users.push(at.aggregate_id.clone());
             }
             if let Some(id) = SessionView::id_of(event) {
@@ -72,10 +77,12 @@ impl ViewSet {
     pub fn apply(&mut self, at: &Recorded, event: &LoggedEvent) {
         match event {
             LoggedEvent::User(event) => {
-                self.users
-                    .entry(at.aggregate_id.clone())
-                    .or_default()
-                    .apply(at, event);
+                if UserView::is_changed_by(event) {
+                    self.users
+                        .entry(at.aggregate_id.clone())
+                        .or_default()
+                        .apply(at, event);
+                }
                 if let Some(id) = SessionView::id_of(event) {
                     self.sessions
                         .entry(id.to_string())
@@ -87,10 +94,12 @@ impl ViewSet {
                 }
             }
             LoggedEvent::Wallet(event) => {
-                self.users
-                    .entry(at.aggregate_id.clone())
-                    .or_default()
-                    .apply_wallet(at, event);
+                if UserView::is_changed_by_wallet(event) {
+                    self.users
+                        .entry(at.aggregate_id.clone())
+                        .or_default()
+                        .apply_wallet(at, event);
+                }
                 if let Some(entry) = TransactionView::from_event(at, event) {
                     self.transactions.insert(entry.id.clone(), entry);
                 }
@@ -154,7 +163,12 @@ mod tests {
         let closed = user(UserEvent::SessionClosed {
             session_id: "s1".into(),
         });
-        let batch = vec![(at("u1"), closed)];
+        let renamed = user(UserEvent::ProfileUpdated {
+            first_name: Some("B".into()),
+            last_name: None,
+            is_dark_mode: None,
+        });
+        let batch = vec![(at("u1"), closed), (at("u1"), renamed)];
         assert_eq!(
             ViewSet::to_load(&batch),
             ToLoad {
@@ -162,5 +176,26 @@ mod tests {
                 sessions: vec!["s1".into()]
             }
         );
+    }
+
+    #[test]
+    fn sign_in_activity_neither_loads_nor_writes_the_user_view() {
+        let opened = user(UserEvent::SessionOpened {
+            session_id: "s2".into(),
+            expires_at_ms: 9,
+        });
+        let failed = user(UserEvent::LoginFailed {
+            at_ms: 0,
+            failures: 1,
+            locked_until_ms: 0,
+        });
+        let batch = vec![(at("u1"), opened), (at("u1"), failed)];
+        assert_eq!(ViewSet::to_load(&batch), ToLoad::default());
+        let mut set = ViewSet::default();
+        for (at, event) in &batch {
+            set.apply(at, event);
+        }
+        assert!(set.users.is_empty());
+        assert_eq!(set.sessions.len(), 1);
     }
 }

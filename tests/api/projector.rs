@@ -108,11 +108,15 @@ async fn views_and_checkpoint_carry_the_log_position(backend: Backend) {
     let rows = view_rows(&app).await;
     assert_eq!(rows.len(), 3);
     for (id, position, _) in &rows {
+        // Of a registration's events, only the first changes the user object.
         let own: i64 = clara::with_pool!(app.db(), pool => {
-            let sql = app.db().sql("SELECT MAX(position) FROM events WHERE aggregate_id = ?");
+            let sql = app.db().sql("SELECT position FROM events WHERE aggregate_id = ? AND event_type = 'Registered'");
             sqlx::query_scalar(&sql).bind(id).fetch_one(pool).await.unwrap()
         });
-        assert_eq!(*position, own, "a view reflects the last event of its user");
+        assert_eq!(
+            *position, own,
+            "a view reflects the last event that changed it"
+        );
     }
 }
 

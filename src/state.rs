@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use clara_aggregates::{EmailClaim, User, Wallet};
 
+use crate::accounts::lookup::Owners;
 use crate::auth::google::GoogleVerifier;
 use crate::auth::otp::OtpCodes;
 use crate::auth::password::Passwords;
@@ -72,6 +73,7 @@ pub struct AppState {
     pub users: CommandBus<User>,
     pub claims: CommandBus<EmailClaim>,
     pub wallets: CommandBus<Wallet>,
+    pub owners: Arc<Owners>,
 }
 
 impl AppState {
@@ -108,6 +110,7 @@ impl AppState {
             users: CommandBus::new(&db, projector.clone()),
             claims: CommandBus::new(&db, projector.clone()),
             wallets: CommandBus::new(&db, projector.clone()),
+            owners: Arc::default(),
             settings: Arc::new(settings),
             secrets: Arc::new(secrets),
             mailer: Arc::new(mailer),

@@ -30,6 +30,7 @@ impl UserView {
             event,
             UserEvent::SessionOpened { .. }
                 | UserEvent::SessionClosed { .. }
+                | UserEvent::SessionsExpired { .. }
                 | UserEvent::LoginFailed { .. }
                 | UserEvent::GoogleLinked { .. }
                 | UserEvent::ApiKeyIssued { .. }

@@ -9,6 +9,7 @@ use crate::support::{assert_error, Backend, Client, TestApp};
 crate::on_both_backends!(
     a_token_admits_its_own_user_only,
     login_with_the_right_password_opens_a_working_session,
+    a_sign_in_after_expiry_forgets_the_expired_sessions,
     wrong_unknown_or_missing_credentials_are_401,
     logout_closes_only_the_calling_session,
     logout_needs_a_user_token,
@@ -55,6 +56,30 @@ async fn login_with_the_right_password_opens_a_working_session(backend: Backend)
         .as_user(Method::GET, &user_path(&ada), &login, None)
         .await;
     assert_eq!(view.status, StatusCode::OK);
+}
+
+/// Sessions past their expiry stop admitting at once, and the next sign-in records them as
+/// expired, so the account does not carry them forever.
+async fn a_sign_in_after_expiry_forgets_the_expired_sessions(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let ada = app.register("ada@example.com").await;
+    // The clock runs on from real time: stop a minute short of expiry, then pass it.
+    let week = app.state.settings.session_expiry_ms;
+    app.state.clock.advance(week - 60_000);
+    let live = app.login("ada@example.com", Client::PASSWORD).await;
+    assert_eq!(live.status, StatusCode::OK, "{}", live.text);
+    assert_eq!(app.count_events(Some("SessionsExpired")).await, 0);
+    app.state.clock.advance(60_000);
+    let expired = app.as_user(Method::GET, &user_path(&ada), &ada, None).await;
+    assert_error(&expired, StatusCode::UNAUTHORIZED, UNAUTHORIZED);
+
+    let again = app.login("ada@example.com", Client::PASSWORD).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    assert_eq!(app.count_events(Some("SessionsExpired")).await, 1);
+    let still = app
+        .as_user(Method::GET, &user_path(&ada), &live, None)
+        .await;
+    assert_eq!(still.status, StatusCode::OK, "a live session is kept");
 }
 
 async fn wrong_unknown_or_missing_credentials_are_401(backend: Backend) {

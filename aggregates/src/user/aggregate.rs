@@ -1,6 +1,6 @@
 //! State, commands and decisions of the User aggregate.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
@@ -73,6 +73,7 @@ pub enum UserCommand {
     SignInWithGoogle {
         google_subject: String,
         session: NewSession,
+        now_ms: i64,
     },
     /// A sign-in attempt. `password_matches` is the service's verification of the password
     /// against `checked_hash`; a mismatch is recorded, not refused. With two-factor
@@ -141,7 +142,8 @@ pub struct User {
     password_hash: String,
     active: bool,
     two_factor: bool,
-    sessions: BTreeSet<String>,
+    /// Open sessions and when each expires.
+    sessions: BTreeMap<String, i64>,
     failures: u32,
     locked_until_ms: i64,
     otps: BTreeMap<OtpType, LiveOtp>,
@@ -265,8 +267,24 @@ impl User {
                 return Ok(());
             }
         }
-        sink.write(open(session), self).await;
+        self.open(session, now_ms, sink).await;
         Ok(())
+    }
+
+    /// Opens `session`, first forgetting sessions expired by `now_ms`, so that an account
+    /// signing in for years holds only its live sessions.
+    async fn open(&mut self, session: NewSession, now_ms: i64, sink: &EventSink<Self>) {
+        let session_ids: Vec<String> = self
+            .sessions
+            .iter()
+            .filter(|(_, expires_at_ms)| **expires_at_ms <= now_ms)
+            .map(|(id, _)| id.clone())
+            .collect();
+        if !session_ids.is_empty() {
+            sink.write(UserEvent::SessionsExpired { session_ids }, self)
+                .await;
+        }
+        sink.write(open(session), self).await;
     }
 }
 
@@ -344,6 +362,7 @@ impl Aggregate for User {
             UserCommand::SignInWithGoogle {
                 google_subject,
                 session,
+                now_ms,
             } => {
                 match &self.google_subject {
                     Some(linked) if *linked != google_subject => {
@@ -358,7 +377,7 @@ impl Aggregate for User {
                 if !self.active {
                     sink.write(UserEvent::Activated, self).await;
                 }
-                sink.write(open(session), self).await;
+                self.open(session, now_ms, sink).await;
             }
             UserCommand::Login {
                 password_matches,
@@ -374,7 +393,7 @@ impl Aggregate for User {
                 sink.write(UserEvent::ApiKeyIssued { key_id }, self).await;
             }
             UserCommand::Logout { session_id } => {
-                if !self.sessions.contains(&session_id) {
+                if !self.sessions.contains_key(&session_id) {
                     return Err(UserError::SessionNotOpen);
                 }
                 sink.write(UserEvent::SessionClosed { session_id }, self)
@@ -410,7 +429,7 @@ impl Aggregate for User {
                         .await;
                     let others: Vec<String> = self
                         .sessions
-                        .iter()
+                        .keys()
                         .filter(|s| Some(*s) != keep_session.as_ref())
                         .cloned()
                         .collect();
@@ -464,13 +483,21 @@ impl Aggregate for User {
                 self.google_subject = Some(google_subject)
             }
             UserEvent::ApiKeyIssued { .. } => {}
-            UserEvent::SessionOpened { session_id, .. } => {
-                self.sessions.insert(session_id);
+            UserEvent::SessionOpened {
+                session_id,
+                expires_at_ms,
+            } => {
+                self.sessions.insert(session_id, expires_at_ms);
                 self.failures = 0;
                 self.locked_until_ms = 0;
             }
             UserEvent::SessionClosed { session_id } => {
                 self.sessions.remove(&session_id);
+            }
+            UserEvent::SessionsExpired { session_ids } => {
+                for session_id in session_ids {
+                    self.sessions.remove(&session_id);
+                }
             }
             UserEvent::LoginFailed {
                 failures,

@@ -39,6 +39,11 @@ pub enum UserEvent {
     SessionClosed {
         session_id: String,
     },
+    /// Sessions past their expiry, forgotten by the account when it next signed in. Their
+    /// tokens had already stopped working when they expired.
+    SessionsExpired {
+        session_ids: Vec<String>,
+    },
     /// A sign-in with a wrong password: `failures` in a row so far, and the time until which
     /// sign-in is refused (0 when not locked).
     LoginFailed {
@@ -95,6 +100,7 @@ impl DomainEvent for UserEvent {
             UserEvent::ApiKeyIssued { .. } => "ApiKeyIssued",
             UserEvent::SessionOpened { .. } => "SessionOpened",
             UserEvent::SessionClosed { .. } => "SessionClosed",
+            UserEvent::SessionsExpired { .. } => "SessionsExpired",
             UserEvent::LoginFailed { .. } => "LoginFailed",
             UserEvent::ProfileUpdated { .. } => "ProfileUpdated",
             UserEvent::OtpIssued { .. } => "OtpIssued",

@@ -388,6 +388,7 @@ async fn a_google_sign_in_links_and_activates_an_existing_account_once() {
     let sign_in = |subject: &str| UserCommand::SignInWithGoogle {
         google_subject: subject.into(),
         session: google_session(),
+        now_ms: NOW,
     };
     Users::with(())
         .given(ada())

@@ -182,7 +182,51 @@ async fn a_right_password_is_refused_while_locked_and_accepted_once_the_lock_end
         .given(ada_after_failures(MAX_FAILED_LOGINS))
         .when_async(login(true, NOW + FIRST_LOCK_MS))
         .await
+        .then_expect_events(vec![expired(&["s0"]), opened("s1")]);
+}
+
+fn expired(ids: &[&str]) -> UserEvent {
+    UserEvent::SessionsExpired {
+        session_ids: ids.iter().map(|id| id.to_string()).collect(),
+    }
+}
+
+#[tokio::test]
+async fn signing_in_forgets_the_sessions_expired_by_then_and_keeps_the_others() {
+    let mut history = ada();
+    history.push(UserEvent::SessionOpened {
+        session_id: "s_later".into(),
+        expires_at_ms: NOW + 5_000,
+    });
+    // s0 expires at NOW + 1_000: still live a moment before, expired from then on.
+    Users::with(())
+        .given(history.clone())
+        .when_async(login(true, NOW + 999))
+        .await
         .then_expect_events(vec![opened("s1")]);
+    Users::with(())
+        .given(history.clone())
+        .when_async(login(true, NOW + 1_000))
+        .await
+        .then_expect_events(vec![expired(&["s0"]), opened("s1")]);
+    // A forgotten session cannot be signed out of again; a live one still can.
+    history.push(expired(&["s0"]));
+    Users::with(())
+        .given(history.clone())
+        .when_async(UserCommand::Logout {
+            session_id: "s0".into(),
+        })
+        .await
+        .then_expect_error(UserError::SessionNotOpen);
+    Users::with(())
+        .given(history)
+        .when_async(UserCommand::Logout {
+            session_id: "s_later".into(),
+        })
+        .await
+        .then_expect_events(vec![UserEvent::SessionClosed {
+            session_id: "s_later".into(),
+        }]);
 }
 
 #[tokio::test]

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use clara_aggregates::{EmailClaim, User, Wallet};
 
-use crate::accounts::lookup::Owners;
 use crate::auth::google::GoogleVerifier;
 use crate::auth::otp::OtpCodes;
 use crate::auth::password::Passwords;
@@ -73,7 +72,6 @@ pub struct AppState {
     pub users: CommandBus<User>,
     pub claims: CommandBus<EmailClaim>,
     pub wallets: CommandBus<Wallet>,
-    pub owners: Arc<Owners>,
 }
 
 impl AppState {
@@ -110,7 +108,6 @@ impl AppState {
             users: CommandBus::new(&db, projector.clone()),
             claims: CommandBus::new(&db, projector.clone()),
             wallets: CommandBus::new(&db, projector.clone()),
-            owners: Arc::default(),
             settings: Arc::new(settings),
             secrets: Arc::new(secrets),
             mailer: Arc::new(mailer),

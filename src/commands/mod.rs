@@ -16,7 +16,7 @@ use cqrs_es::persist::{EventStoreAggregateContext, SerializedEvent};
 use cqrs_es::{Aggregate, AggregateError, EventEnvelope};
 
 mod load;
-pub(crate) mod recent;
+mod recent;
 mod turns;
 
 use crate::error::ApiError;

@@ -13,5 +13,6 @@ pub mod wallet;
 pub use email_claim::{EmailClaim, EmailClaimCommand, EmailClaimError, EmailClaimEvent};
 pub use user::{
     NewOtp, NewSession, OtpType, Presented, SecondFactor, User, UserCommand, UserError, UserEvent,
+    FORGET_SESSIONS_AFTER_MS,
 };
 pub use wallet::{Wallet, WalletCommand, WalletError, WalletEvent};

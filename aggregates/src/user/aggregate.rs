@@ -117,6 +117,10 @@ pub enum UserCommand {
     },
 }
 
+/// How long past its expiry a session is forgotten: processes whose clocks differ by less
+/// all agree by then that it is over.
+pub const FORGET_SESSIONS_AFTER_MS: i64 = 3_600_000;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UserError {
     #[error("the user is already registered")]
@@ -271,13 +275,13 @@ impl User {
         Ok(())
     }
 
-    /// Opens `session`, first forgetting sessions expired by `now_ms`, so that an account
-    /// signing in for years holds only its live sessions.
+    /// Opens `session`, first forgetting sessions long expired by `now_ms`, so that an
+    /// account signing in for years holds only its live sessions.
     async fn open(&mut self, session: NewSession, now_ms: i64, sink: &EventSink<Self>) {
         let session_ids: Vec<String> = self
             .sessions
             .iter()
-            .filter(|(_, expires_at_ms)| **expires_at_ms <= now_ms)
+            .filter(|(_, expires_at_ms)| **expires_at_ms + FORGET_SESSIONS_AFTER_MS <= now_ms)
             .map(|(id, _)| id.clone())
             .collect();
         if !session_ids.is_empty() {

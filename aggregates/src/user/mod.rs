@@ -10,6 +10,9 @@ mod otp_tests;
 #[cfg(test)]
 mod tests;
 
-pub use aggregate::{NewOtp, NewSession, Presented, SecondFactor, User, UserCommand, UserError};
+pub use aggregate::{
+    NewOtp, NewSession, Presented, SecondFactor, User, UserCommand, UserError,
+    FORGET_SESSIONS_AFTER_MS,
+};
 pub use events::UserEvent;
 pub use otp::OtpType;

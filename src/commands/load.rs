@@ -1,6 +1,6 @@
-//! Loading an aggregate for a command: a state kept in memory or its latest snapshot, if any,
-//! plus the events after it;
-//! and saving a new snapshot every [`SNAPSHOT_EVERY`] events, once they have committed.
+//! Loading an aggregate for a command: a state kept in memory or else its latest snapshot,
+//! plus the events after it; and saving a new snapshot every [`SNAPSHOT_EVERY`] events, once
+//! they have committed.
 
 use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventRepository};
 use cqrs_es::Aggregate;

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,7 +68,6 @@ struct Inner<A: Aggregate> {
     projector: Arc<Projector>,
     turns: Turns,
     recent: Recent<A>,
-    aggregate: PhantomData<fn() -> A>,
 }
 
 impl<A: Aggregate> Clone for CommandBus<A> {
@@ -93,7 +91,6 @@ where
             projector,
             turns: Turns::default(),
             recent: Recent::default(),
-            aggregate: PhantomData,
         };
         Self {
             inner: Arc::new(inner),

@@ -91,6 +91,19 @@ const ADVANCE_TO_OWN: &str = "UPDATE projector_checkpoints SET position = ? WHER
     AND NOT EXISTS (SELECT 1 FROM events WHERE position > projector_checkpoints.position AND position < ?)";
 const SET_CHECKPOINT: &str = "UPDATE projector_checkpoints SET position = ? WHERE name = ?";
 
+/// Runs a conditional checkpoint move bound as (position, name, condition); true if it moved.
+macro_rules! move_checkpoint {
+    ($conn:ident, $query:expr, $position:expr, $name:expr, $condition:expr) => {
+        sqlx::query(&$query)
+            .bind($position)
+            .bind($name)
+            .bind($condition)
+            .execute(&mut *$conn)
+            .await
+            .map(|done| done.rows_affected() == 1)
+    };
+}
+
 /// The statements, written once and compiled for each backend's connection type; `$sql`
 /// turns a query's `?` placeholders into the backend's own.
 macro_rules! conn_impl {
@@ -191,23 +204,11 @@ macro_rules! conn_impl {
             }
 
             async fn advance_checkpoint(&mut self, name: &str, expected: i64, position: i64) -> Result<bool, sqlx::Error> {
-                let moved = sqlx::query(&$sql(ADVANCE_CHECKPOINT))
-                    .bind(position)
-                    .bind(name)
-                    .bind(expected)
-                    .execute(&mut *self)
-                    .await?;
-                Ok(moved.rows_affected() == 1)
+                move_checkpoint!(self, $sql(ADVANCE_CHECKPOINT), position, name, expected)
             }
 
             async fn advance_to_own(&mut self, name: &str, first: i64, position: i64) -> Result<bool, sqlx::Error> {
-                let moved = sqlx::query(&$sql(ADVANCE_TO_OWN))
-                    .bind(position)
-                    .bind(name)
-                    .bind(first)
-                    .execute(&mut *self)
-                    .await?;
-                Ok(moved.rows_affected() == 1)
+                move_checkpoint!(self, $sql(ADVANCE_TO_OWN), position, name, first)
             }
 
             async fn reset(&mut self, name: &str, position: i64, tables: &[&str]) -> Result<(), sqlx::Error> {

@@ -79,6 +79,11 @@ pub async fn measure(
         |_round| async move { tokio::task::spawn_blocking(move || argon2_ceiling(logins)).await? };
     let (rate, ceiling) = compare(login, ceiling).await?;
     server.abort();
+    // Each lost race costs a wasted transaction and a reload, so the figure depends on it.
+    println!(
+        "{backend}: {} sign-ins lost a race and were decided again",
+        state.users.lost_races()
+    );
     let per_core = rate / cores() as f64;
     Ok((
         Figure {

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::ops::Deref;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,6 +69,8 @@ struct Inner<A: Aggregate> {
     projector: Arc<Projector>,
     turns: Turns,
     recent: Recent<A>,
+    /// Appends that found another command had committed on the aggregate first.
+    lost_races: AtomicU64,
 }
 
 impl<A: Aggregate> Clone for CommandBus<A> {
@@ -91,6 +94,7 @@ where
             projector,
             turns: Turns::default(),
             recent: Recent::default(),
+            lost_races: AtomicU64::new(0),
         };
         Self {
             inner: Arc::new(inner),
@@ -110,6 +114,12 @@ where
                 .keep(id, context.current_sequence, &context.aggregate);
         }
         Ok(Loaded(context))
+    }
+
+    /// How many appends so far lost a race to another command on the same aggregate and
+    /// had to be decided again; each costs a wasted transaction and a reload.
+    pub fn lost_races(&self) -> u64 {
+        self.inner.lost_races.load(Ordering::Relaxed)
     }
 
     /// One attempt, without retry: load, decide, commit with the views. Returns the events
@@ -147,10 +157,29 @@ where
     ) -> Result<Executed<A>, ApiError> {
         let _turn = self.inner.turns.take(id).await;
         let loaded = match preloaded {
-            Some(loaded) => loaded,
+            Some(loaded) => self.newest(loaded),
             None => self.load(id).await?,
         };
         self.decide(loaded, command, meta).await
+    }
+
+    /// `loaded`, or the state kept here if a command of this process has committed on the
+    /// aggregate since: deciding on the older one would lose the race for certain. The kept
+    /// state is not re-read, since appending checks it: had another process committed
+    /// after it, the append fails and the retry loads afresh.
+    fn newest(&self, loaded: Loaded<A>) -> Loaded<A> {
+        let Loaded(context) = &loaded;
+        match self.inner.recent.get(&context.aggregate_id) {
+            Some((sequence, aggregate)) if sequence > context.current_sequence => {
+                Loaded(EventStoreAggregateContext {
+                    aggregate_id: context.aggregate_id.clone(),
+                    aggregate,
+                    current_sequence: sequence,
+                    current_snapshot: None,
+                })
+            }
+            _ => loaded,
+        }
     }
 
     /// Lets the aggregate decide `command` and commits what it decided with the views.
@@ -180,7 +209,10 @@ where
         let snapshot = load::due(&context.aggregate, sequence, events.len());
         let rows = serialize::<A>(id, sequence, &events, meta)?;
         let views = append(&inner.db, &rows).await.map_err(|e| match e {
-            AppendError::Conflict => ApiError::Conflict,
+            AppendError::Conflict => {
+                inner.lost_races.fetch_add(1, Ordering::Relaxed);
+                ApiError::Conflict
+            }
             AppendError::Failed(e) => ApiError::Internal(e),
         })?;
         inner

@@ -16,6 +16,7 @@ crate::on_both_backends!(
     logout_needs_a_user_token,
     forged_expired_and_tampered_tokens_are_401,
     parallel_wrong_passwords_are_each_counted_then_the_account_locks,
+    parallel_sign_ins_in_one_process_take_turns_without_racing,
     two_processes_racing_on_one_account_lose_no_failure,
 );
 
@@ -195,6 +196,28 @@ async fn parallel_wrong_passwords_are_each_counted_then_the_account_locks(backen
     // Locked: even the right password is refused, with the same answer.
     let right = app.login("ada@example.com", Client::PASSWORD).await;
     assert_error(&right, StatusCode::UNAUTHORIZED, UNAUTHORIZED);
+}
+
+/// Sign-ins prepared at once (each read the account, then hashed) commit one after the
+/// other on the state the previous one left, instead of each losing a race on the state it
+/// read first and starting over.
+async fn parallel_sign_ins_in_one_process_take_turns_without_racing(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    app.register("ada@example.com").await;
+    let logins = (0..16).map(|_| {
+        let client = app.client.clone();
+        tokio::spawn(async move {
+            let auth = Client::basic("ada@example.com", Client::PASSWORD);
+            client.send(Method::POST, SESSION, Some(&auth), None).await
+        })
+    });
+    for login in join_all(logins).await {
+        let login = login.unwrap();
+        assert_eq!(login.status, StatusCode::OK, "{}", login.text);
+    }
+    // Register opened one session.
+    assert_eq!(app.count_events(Some("SessionOpened")).await, 17);
+    assert_eq!(app.state.users.lost_races(), 0);
 }
 
 /// Within one process, commands on an account take turns; across processes they race on the

@@ -26,6 +26,13 @@ pub struct ToLoad {
     pub sessions: Vec<String>,
 }
 
+impl ToLoad {
+    /// True when the batch folds without reading any stored view.
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty() && self.sessions.is_empty()
+    }
+}
+
 impl ViewSet {
     /// The views storage must load before folding `batch`: those changed by the batch whose
     /// first event in it does not create them afresh.

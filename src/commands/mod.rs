@@ -71,6 +71,8 @@ struct Inner<A: Aggregate> {
     recent: Recent<A>,
     /// Appends that found another command had committed on the aggregate first.
     lost_races: AtomicU64,
+    /// Whether each commit returns the user view of the aggregate's id.
+    answers_with_user_view: bool,
 }
 
 impl<A: Aggregate> Clone for CommandBus<A> {
@@ -88,6 +90,17 @@ where
     A::Error: Into<ApiError>,
 {
     pub fn new(db: &Db, projector: Arc<Projector>) -> Self {
+        Self::build(db, projector, false)
+    }
+
+    /// Commands of an aggregate whose id is its user's (users): each commit also returns
+    /// that user's view as committed, read in the same transaction, for callers that answer
+    /// with it even when their events leave it unchanged, such as sign-in.
+    pub fn answering_with_user_view(db: &Db, projector: Arc<Projector>) -> Self {
+        Self::build(db, projector, true)
+    }
+
+    fn build(db: &Db, projector: Arc<Projector>, answers_with_user_view: bool) -> Self {
         let inner = Inner {
             repo: AnyEventRepository::new(db),
             db: db.clone(),
@@ -95,6 +108,7 @@ where
             turns: Turns::default(),
             recent: Recent::default(),
             lost_races: AtomicU64::new(0),
+            answers_with_user_view,
         };
         Self {
             inner: Arc::new(inner),
@@ -208,7 +222,8 @@ where
         }
         let snapshot = load::due(&context.aggregate, sequence, events.len());
         let rows = serialize::<A>(id, sequence, &events, meta)?;
-        let views = append(&inner.db, &rows).await.map_err(|e| match e {
+        let want = inner.answers_with_user_view.then_some(id);
+        let views = append(&inner.db, &rows, want).await.map_err(|e| match e {
             AppendError::Conflict => {
                 inner.lost_races.fetch_add(1, Ordering::Relaxed);
                 ApiError::Conflict

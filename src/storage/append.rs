@@ -5,13 +5,13 @@
 //! more (after a crash, or while another process appends), the events commit alone and the
 //! caller lets the projector catch up instead.
 
-use clara_projections::ViewSet;
+use clara_projections::{LoggedEvent, Recorded, ViewSet};
 use cqrs_es::persist::SerializedEvent;
 
 use super::conn::Conn;
-use super::fold;
 use super::projector::{BATCH, CHECKPOINT};
-use super::Db;
+use super::settle::Settle;
+use super::{fold, views, Db};
 use crate::with_pool;
 
 #[derive(Debug, thiserror::Error)]
@@ -30,8 +30,13 @@ impl From<sqlx::Error> for AppendError {
 }
 
 /// Commits `events`. When the views include them on return, also returns every view this
-/// transaction folded, as committed.
-pub async fn append(db: &Db, events: &[SerializedEvent]) -> Result<Option<ViewSet>, AppendError> {
+/// transaction folded, as committed, and the user view of `want` (the user the caller
+/// answers with) even if the events left it unchanged.
+pub async fn append(
+    db: &Db,
+    events: &[SerializedEvent],
+    want: Option<&str>,
+) -> Result<Option<ViewSet>, AppendError> {
     with_pool!(&db.writer(), pool => {
         let mut tx = pool.begin().await?;
         let appended = match tx.insert_events(events).await {
@@ -43,17 +48,51 @@ pub async fn append(db: &Db, events: &[SerializedEvent]) -> Result<Option<ViewSe
         };
         // From here on, every earlier position has committed and is visible: on PostgreSQL
         // the insert holds the append lock, on SQLite the single writer.
-        let folded = if tx.advance_to_own(CHECKPOINT, first.position, last.position).await? {
-            // The usual case: the views lacked only these events.
-            let set = fold::fold(&mut *tx, &fold::decode_all(&appended)?).await?;
+        let positions = (first.position, last.position);
+        let decoded = fold::decode_all(&appended)?;
+        let mut folded = if ViewSet::to_load(&decoded).is_empty() {
+            settle_own(&mut *tx, positions, &decoded, want).await?
+        } else if tx.advance_to_own(CHECKPOINT, positions.0, positions.1).await? {
+            // The views lacked only these events; folding them reads the stored views.
+            let set = fold::fold(&mut *tx, &decoded).await?;
             fold::write(&mut *tx, &set).await?;
             Some(set)
         } else {
             fold_backlog(&mut *tx).await?
         };
+        if let (Some(set), Some(id)) = (folded.as_mut(), want) {
+            if !set.users.contains_key(id) {
+                if let Some(text) = tx.view_data("user_views", id).await? {
+                    set.users.insert(id.to_string(), views::decode(&text)?);
+                }
+            }
+        }
         tx.commit().await?;
         Ok(folded)
     })
+}
+
+/// Folds events that need no stored view to fold: in one step when the views lacked only
+/// them, the usual case; else as part of the backlog.
+async fn settle_own(
+    tx: &mut impl Settle,
+    positions: (i64, i64),
+    decoded: &[(Recorded, LoggedEvent)],
+    want: Option<&str>,
+) -> Result<Option<ViewSet>, AppendError> {
+    let mut set = ViewSet::default();
+    for (at, event) in decoded {
+        set.apply(at, event);
+    }
+    let rows = views::rows(&set).map_err(anyhow::Error::from)?;
+    let want = want.filter(|id| !set.users.contains_key(*id));
+    let Some(wanted) = tx.settle(CHECKPOINT, positions, &rows, want).await? else {
+        return fold_backlog(tx).await;
+    };
+    if let (Some(id), Some(text)) = (want, wanted) {
+        set.users.insert(id.to_string(), views::decode(&text)?);
+    }
+    Ok(Some(set))
 }
 
 /// Folds everything the views lack, if that is at most one projector batch, and returns the

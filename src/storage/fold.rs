@@ -7,10 +7,10 @@ use serde::de::DeserializeOwned;
 
 use super::conn::Conn;
 use super::log::LogRecord;
-use super::views;
+use super::views::{self, Row};
 
 /// Rows written per upsert statement.
-const UPSERT_CHUNK: usize = 100;
+pub const UPSERT_CHUNK: usize = 100;
 
 /// Decoded events folded into the stored views they change, read through `conn`.
 pub async fn fold(
@@ -35,7 +35,15 @@ pub async fn fold(
 
 /// Writes every view of `set` through `conn`.
 pub async fn write(conn: &mut impl Conn, set: &ViewSet) -> anyhow::Result<()> {
-    for (table, rows) in views::rows(set)? {
+    Ok(write_rows(conn, &views::rows(set)?).await?)
+}
+
+/// Writes view `rows`, per table, through `conn`.
+pub async fn write_rows(
+    conn: &mut impl Conn,
+    rows: &[(&'static str, Vec<Row>)],
+) -> Result<(), sqlx::Error> {
+    for (table, rows) in rows {
         for chunk in rows.chunks(UPSERT_CHUNK) {
             conn.upsert(table, chunk).await?;
         }

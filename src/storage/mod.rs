@@ -7,6 +7,7 @@ mod event_repo;
 mod fold;
 pub mod log;
 pub mod projector;
+mod settle;
 pub mod snapshots;
 pub mod verify;
 pub mod views;

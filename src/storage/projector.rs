@@ -18,6 +18,7 @@ use tokio::sync::Mutex;
 use super::conn::Conn;
 use super::fold;
 use super::log::read_after;
+use super::settle::Settle;
 use super::views::VIEW_TABLES;
 use super::Db;
 use crate::with_pool;
@@ -143,7 +144,11 @@ impl Projector {
     ) -> anyhow::Result<bool> {
         with_pool!(&self.db.writer(), pool => {
             let mut tx = pool.begin().await?;
-            // The checkpoint row is written first: its row lock serialises projectors across
+            // An append settling its own events reads the views in the statement that moves
+            // the checkpoint, so it must never find this write half-way; appends take the
+            // same lock first.
+            tx.exclude_appends().await?;
+            // The checkpoint row is written next: its row lock serialises projectors across
             // processes before any view row is touched.
             match expected {
                 Some(expected) => {

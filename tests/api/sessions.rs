@@ -46,10 +46,18 @@ async fn a_token_admits_its_own_user_only(backend: Backend) {
 async fn login_with_the_right_password_opens_a_working_session(backend: Backend) {
     let app = TestApp::new(backend).await;
     let ada = app.register("ada@example.com").await;
+    let renamed = r#"{"first_name": "augusta ada"}"#;
+    app.as_user(Method::PATCH, &user_path(&ada), &ada, Some(renamed))
+        .await;
     let login = app.login("ADA@example.com", Client::PASSWORD).await;
     assert_eq!(login.status, StatusCode::OK, "{}", login.text);
     assert_eq!(login.json["message"], "User logged in successfully.");
-    assert_eq!(login.json["data"]["id"], ada.json["data"]["id"]);
+    // The user as stored, though signing in changes nothing the view shows.
+    let mut shown = login.json["data"].clone();
+    shown.as_object_mut().unwrap().remove("token");
+    let stored = app.user_view(&crate::support::id_of(&ada)).await;
+    assert_eq!(shown, stored.json["data"]);
+    assert_eq!(shown["first_name"], "Augusta Ada");
     assert_ne!(
         login.json["data"]["token"], ada.json["data"]["token"],
         "a new session"

@@ -3,7 +3,7 @@
 use clara_aggregates::names::normalise_email;
 use clara_aggregates::User;
 
-use crate::commands::Loaded;
+use crate::commands::{load_pair, Loaded};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -12,9 +12,23 @@ pub async fn by_email(
     state: &AppState,
     email: &str,
 ) -> Result<Option<(String, Loaded<User>)>, ApiError> {
+    let address = normalise_email(email);
+    // When this process keeps the claim and the account it named, one read checks both.
+    let named = state
+        .claims
+        .kept(&address)
+        .and_then(|claim| claim.owner().map(str::to_string));
+    if let Some(named) = named {
+        let pair = load_pair((&state.claims, &address), (&state.users, &named)).await?;
+        if let Some((claim, user)) = pair {
+            if claim.owner() == Some(named.as_str()) {
+                return Ok(user.is_registered().then_some((named, user)));
+            }
+        }
+    }
     let owner = state
         .claims
-        .load(&normalise_email(email))
+        .load(&address)
         .await?
         .owner()
         .map(str::to_string);

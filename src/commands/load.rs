@@ -4,6 +4,7 @@
 
 use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventRepository};
 use cqrs_es::Aggregate;
+use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::storage::{snapshots, AnyEventRepository, Db};
@@ -24,17 +25,31 @@ pub async fn context<A: Aggregate>(
     id: &str,
     kept: Option<(usize, A)>,
 ) -> Result<EventStoreAggregateContext<A>, ApiError> {
-    let (mut sequence, mut aggregate) = match kept {
+    let start = match kept {
         Some(kept) => kept,
         None => snapshot::<A>(db, id).await?,
     };
     let events = repo
-        .get_last_events::<A>(id, sequence)
+        .get_last_events::<A>(id, start.0)
         .await
         .map_err(internal)?;
-    for event in events {
-        aggregate.apply(serde_json::from_value(event.payload).map_err(internal)?);
-        sequence = event.sequence;
+    after(
+        id,
+        start,
+        events.into_iter().map(|e| (e.sequence, e.payload)),
+    )
+}
+
+/// Aggregate `id` from `start` (a state and the sequence of its last event) with the
+/// `(sequence, payload)` of the events after it applied.
+pub fn after<A: Aggregate>(
+    id: &str,
+    (mut sequence, mut aggregate): (usize, A),
+    events: impl IntoIterator<Item = (usize, Value)>,
+) -> Result<EventStoreAggregateContext<A>, ApiError> {
+    for (number, payload) in events {
+        aggregate.apply(serde_json::from_value(payload).map_err(internal)?);
+        sequence = number;
     }
     Ok(EventStoreAggregateContext {
         aggregate_id: id.to_string(),

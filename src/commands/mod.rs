@@ -16,12 +16,14 @@ use cqrs_es::persist::{EventStoreAggregateContext, SerializedEvent};
 use cqrs_es::{Aggregate, AggregateError, EventEnvelope};
 
 mod load;
+mod pair;
 mod recent;
 mod turns;
 
 use crate::error::ApiError;
 use crate::storage::append::{append, AppendError};
 use crate::storage::{AnyEventRepository, Db, Projector};
+pub use pair::load_pair;
 use recent::Recent;
 use turns::Turns;
 
@@ -121,13 +123,26 @@ where
         let inner = &self.inner;
         let kept = inner.recent.get(id);
         let context = load::context::<A>(&inner.db, &inner.repo, id, kept).await?;
+        Ok(self.keep(context))
+    }
+
+    /// The state of aggregate `id` as last seen here, unchecked against the log: a hint
+    /// of what a load will find, not a substitute for one.
+    pub fn kept(&self, id: &str) -> Option<A> {
+        self.inner.recent.get(id).map(|(_, aggregate)| aggregate)
+    }
+
+    /// Keeps a state just read from the log for the next load, and hands it out.
+    fn keep(&self, context: EventStoreAggregateContext<A>) -> Loaded<A> {
         // An aggregate without events is not kept: probes for unknown ids would fill the cache.
         if context.current_sequence > 0 {
-            inner
-                .recent
-                .keep(id, context.current_sequence, &context.aggregate);
+            self.inner.recent.keep(
+                &context.aggregate_id,
+                context.current_sequence,
+                &context.aggregate,
+            );
         }
-        Ok(Loaded(context))
+        Loaded(context)
     }
 
     /// How many appends so far lost a race to another command on the same aggregate and

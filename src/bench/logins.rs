@@ -81,7 +81,7 @@ pub async fn measure(
     server.abort();
     // Each lost race costs a wasted transaction and a reload, so the figure depends on it.
     println!(
-        "{backend}: {} sign-ins lost a race and were decided again",
+        "{backend}: {} commands on accounts lost a race and were decided again",
         state.users.lost_races()
     );
     let per_core = rate / cores() as f64;

@@ -55,8 +55,9 @@ impl Meta {
 /// What a command committed.
 pub struct Executed<A: Aggregate> {
     pub events: Vec<A::Event>,
-    /// The views the command's own transaction folded, as committed; none when the
-    /// projector folded them instead.
+    /// The views the command's own transaction folded, as committed, usually with the
+    /// user view for a bus [answering with it](CommandBus::answering_with_user_view) even
+    /// if unchanged; none when the projector folded them instead.
     pub views: Option<ViewSet>,
 }
 

@@ -10,7 +10,7 @@ use cqrs_es::persist::SerializedEvent;
 
 use super::conn::Conn;
 use super::projector::{BATCH, CHECKPOINT};
-use super::settle::Settle;
+use super::settle::{Settle, Settled};
 use super::{fold, views, Db};
 use crate::with_pool;
 
@@ -30,8 +30,8 @@ impl From<sqlx::Error> for AppendError {
 }
 
 /// Commits `events`. When the views include them on return, also returns every view this
-/// transaction folded, as committed, and the user view of `want` (the user the caller
-/// answers with) even if the events left it unchanged.
+/// transaction folded, as committed; in the usual case (see [`settle_own`]) also the user
+/// view of `want`, the user the caller answers with, even if the events left it unchanged.
 pub async fn append(
     db: &Db,
     events: &[SerializedEvent],
@@ -50,7 +50,7 @@ pub async fn append(
         // the insert holds the append lock, on SQLite the single writer.
         let positions = (first.position, last.position);
         let decoded = fold::decode_all(&appended)?;
-        let mut folded = if ViewSet::to_load(&decoded).is_empty() {
+        let folded = if ViewSet::to_load(&decoded).is_empty() {
             settle_own(&mut *tx, positions, &decoded, want).await?
         } else if tx.advance_to_own(CHECKPOINT, positions.0, positions.1).await? {
             // The views lacked only these events; folding them reads the stored views.
@@ -60,13 +60,6 @@ pub async fn append(
         } else {
             fold_backlog(&mut *tx).await?
         };
-        if let (Some(set), Some(id)) = (folded.as_mut(), want) {
-            if !set.users.contains_key(id) {
-                if let Some(text) = tx.view_data("user_views", id).await? {
-                    set.users.insert(id.to_string(), views::decode(&text)?);
-                }
-            }
-        }
         tx.commit().await?;
         Ok(folded)
     })
@@ -86,13 +79,15 @@ async fn settle_own(
     }
     let rows = views::rows(&set).map_err(anyhow::Error::from)?;
     let want = want.filter(|id| !set.users.contains_key(*id));
-    let Some(wanted) = tx.settle(CHECKPOINT, positions, &rows, want).await? else {
-        return fold_backlog(tx).await;
-    };
-    if let (Some(id), Some(text)) = (want, wanted) {
-        set.users.insert(id.to_string(), views::decode(&text)?);
+    match tx.settle(CHECKPOINT, positions, &rows, want).await? {
+        Settled::Behind => fold_backlog(tx).await,
+        Settled::Folded(wanted) => {
+            if let (Some(id), Some(text)) = (want, wanted) {
+                set.users.insert(id.to_string(), views::decode(&text)?);
+            }
+            Ok(Some(set))
+        }
     }
-    Ok(Some(set))
 }
 
 /// Folds everything the views lack, if that is at most one projector batch, and returns the

@@ -87,8 +87,12 @@ const LOCK_CHECKPOINT: &str = "UPDATE projector_checkpoints SET position = posit
     WHERE name = ? RETURNING position";
 const ADVANCE_CHECKPOINT: &str =
     "UPDATE projector_checkpoints SET position = ? WHERE name = ? AND position = ?";
-const ADVANCE_TO_OWN: &str = "UPDATE projector_checkpoints SET position = ? WHERE name = ? \
+pub(super) const ADVANCE_TO_OWN: &str = "UPDATE projector_checkpoints SET position = ? WHERE name = ? \
     AND NOT EXISTS (SELECT 1 FROM events WHERE position > projector_checkpoints.position AND position < ?)";
+/// The columns of every view table, and what an upsert of a view row does to an existing one.
+pub(super) const VIEW_COLUMNS: &str = "(id, owner, sort_key, position, data)";
+pub(super) const REPLACE_VIEW: &str = "ON CONFLICT (id) DO UPDATE SET \
+    sort_key = excluded.sort_key, position = excluded.position, data = excluded.data";
 const SET_CHECKPOINT: &str = "UPDATE projector_checkpoints SET position = ? WHERE name = ?";
 
 /// Runs a conditional checkpoint move bound as (position, name, condition); true if it moved.
@@ -109,12 +113,17 @@ macro_rules! move_checkpoint {
 macro_rules! conn_impl {
     ($conn:ty, $sql:path, positions_after_insert: $positions_after_insert:expr) => {
         impl Conn for $conn {
-            async fn insert_events(&mut self, events: &[SerializedEvent]) -> Result<Vec<LogRecord>, sqlx::Error> {
+            async fn insert_events(
+                &mut self,
+                events: &[SerializedEvent],
+            ) -> Result<Vec<LogRecord>, sqlx::Error> {
                 let Some(first) = events.first() else {
                     return Ok(Vec::new());
                 };
                 let values = vec!["(?, ?, ?, ?, ?, ?, ?)"; events.len()].join(", ");
-                let sql = $sql(&format!("{INSERT_EVENTS} {values} RETURNING sequence, position, recorded_at"));
+                let sql = $sql(&format!(
+                    "{INSERT_EVENTS} {values} RETURNING sequence, position, recorded_at"
+                ));
                 let mut insert = sqlx::query_as(&sql);
                 for event in events {
                     let sequence = i64::try_from(event.sequence)
@@ -134,7 +143,10 @@ macro_rules! conn_impl {
                     logged = sqlx::query_as(&$sql(SELECT_APPENDED))
                         .bind(&first.aggregate_type)
                         .bind(&first.aggregate_id)
-                        .bind(i64::try_from(first.sequence).map_err(|e| sqlx::Error::Encode(Box::new(e)))?)
+                        .bind(
+                            i64::try_from(first.sequence)
+                                .map_err(|e| sqlx::Error::Encode(Box::new(e)))?,
+                        )
                         .fetch_all(&mut *self)
                         .await?;
                 }
@@ -144,7 +156,9 @@ macro_rules! conn_impl {
                     .zip(logged)
                     .map(|(event, (_, position, recorded_at))| {
                         Ok(LogRecord {
-                            position: position.ok_or_else(|| sqlx::Error::Protocol("an appended event has no position".into()))?,
+                            position: position.ok_or_else(|| {
+                                sqlx::Error::Protocol("an appended event has no position".into())
+                            })?,
                             aggregate_type: event.aggregate_type.clone(),
                             aggregate_id: event.aggregate_id.clone(),
                             event_type: event.event_type.clone(),
@@ -155,7 +169,11 @@ macro_rules! conn_impl {
                     .collect()
             }
 
-            async fn read_after(&mut self, position: i64, limit: i64) -> Result<Vec<LogRecord>, sqlx::Error> {
+            async fn read_after(
+                &mut self,
+                position: i64,
+                limit: i64,
+            ) -> Result<Vec<LogRecord>, sqlx::Error> {
                 use sqlx::Row as _;
                 let rows = sqlx::query(&$sql(SELECT_AFTER))
                     .bind(position)
@@ -176,45 +194,82 @@ macro_rules! conn_impl {
                     .collect()
             }
 
-            async fn view_data(&mut self, table: &str, id: &str) -> Result<Option<String>, sqlx::Error> {
+            async fn view_data(
+                &mut self,
+                table: &str,
+                id: &str,
+            ) -> Result<Option<String>, sqlx::Error> {
                 let sql = $sql(&format!("SELECT data FROM {table} WHERE id = ?"));
-                sqlx::query_scalar(&sql).bind(id).fetch_optional(&mut *self).await
+                sqlx::query_scalar(&sql)
+                    .bind(id)
+                    .fetch_optional(&mut *self)
+                    .await
             }
 
             async fn upsert(&mut self, table: &str, rows: &[Row]) -> Result<(), sqlx::Error> {
                 let values = vec!["(?, ?, ?, ?, ?)"; rows.len()].join(", ");
                 let sql = $sql(&format!(
-                    "INSERT INTO {table} (id, owner, sort_key, position, data) VALUES {values} \
-                     ON CONFLICT (id) DO UPDATE SET sort_key = excluded.sort_key, \
-                     position = excluded.position, data = excluded.data"
+                    "INSERT INTO {table} {VIEW_COLUMNS} VALUES {values} {REPLACE_VIEW}"
                 ));
                 let mut upsert = sqlx::query(&sql);
                 for (id, owner, sort_key, position, data) in rows {
-                    upsert = upsert.bind(id).bind(owner).bind(sort_key).bind(position).bind(data);
+                    upsert = upsert
+                        .bind(id)
+                        .bind(owner)
+                        .bind(sort_key)
+                        .bind(position)
+                        .bind(data);
                 }
                 upsert.execute(&mut *self).await.map(drop)
             }
 
             async fn checkpoint(&mut self, name: &str) -> Result<i64, sqlx::Error> {
-                sqlx::query_scalar(&$sql(SELECT_CHECKPOINT)).bind(name).fetch_one(&mut *self).await
+                sqlx::query_scalar(&$sql(SELECT_CHECKPOINT))
+                    .bind(name)
+                    .fetch_one(&mut *self)
+                    .await
             }
 
             async fn lock_checkpoint(&mut self, name: &str) -> Result<i64, sqlx::Error> {
-                sqlx::query_scalar(&$sql(LOCK_CHECKPOINT)).bind(name).fetch_one(&mut *self).await
+                sqlx::query_scalar(&$sql(LOCK_CHECKPOINT))
+                    .bind(name)
+                    .fetch_one(&mut *self)
+                    .await
             }
 
-            async fn advance_checkpoint(&mut self, name: &str, expected: i64, position: i64) -> Result<bool, sqlx::Error> {
+            async fn advance_checkpoint(
+                &mut self,
+                name: &str,
+                expected: i64,
+                position: i64,
+            ) -> Result<bool, sqlx::Error> {
                 move_checkpoint!(self, $sql(ADVANCE_CHECKPOINT), position, name, expected)
             }
 
-            async fn advance_to_own(&mut self, name: &str, first: i64, position: i64) -> Result<bool, sqlx::Error> {
+            async fn advance_to_own(
+                &mut self,
+                name: &str,
+                first: i64,
+                position: i64,
+            ) -> Result<bool, sqlx::Error> {
                 move_checkpoint!(self, $sql(ADVANCE_TO_OWN), position, name, first)
             }
 
-            async fn reset(&mut self, name: &str, position: i64, tables: &[&str]) -> Result<(), sqlx::Error> {
-                sqlx::query(&$sql(SET_CHECKPOINT)).bind(position).bind(name).execute(&mut *self).await?;
+            async fn reset(
+                &mut self,
+                name: &str,
+                position: i64,
+                tables: &[&str],
+            ) -> Result<(), sqlx::Error> {
+                sqlx::query(&$sql(SET_CHECKPOINT))
+                    .bind(position)
+                    .bind(name)
+                    .execute(&mut *self)
+                    .await?;
                 for table in tables {
-                    sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *self).await?;
+                    sqlx::query(&format!("DELETE FROM {table}"))
+                        .execute(&mut *self)
+                        .await?;
                 }
                 Ok(())
             }

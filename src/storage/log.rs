@@ -29,6 +29,9 @@ pub async fn events_after_each(
     db: &Db,
     wanted: &[(&str, &str, usize)],
 ) -> Result<Vec<(String, String, usize, Value)>, sqlx::Error> {
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
     let conditions =
         vec!["(aggregate_type = ? AND aggregate_id = ? AND sequence > ?)"; wanted.len()];
     let sql = db.sql(&format!(

@@ -8,28 +8,38 @@ use std::future::Future;
 
 use sqlx::{PgConnection, SqliteConnection};
 
-use super::conn::Conn;
+use super::conn::{Conn, ADVANCE_TO_OWN, REPLACE_VIEW, VIEW_COLUMNS};
+use super::db::numbered;
 use super::fold::{write_rows, UPSERT_CHUNK};
 use super::views::Row;
 
-/// The key of the transaction-scoped advisory lock every append takes before it draws a
-/// position (see the event log migration).
+/// The key of the transaction-scoped advisory lock that every append takes before it draws
+/// a position: the one in the event log migration's `events_assign_position` trigger.
 const APPEND_LOCK: i64 = 7_304_220_101;
 
+/// How a settle ended.
+pub enum Settled {
+    /// The checkpoint lies further back than the events before this append: nothing was
+    /// written.
+    Behind,
+    /// The checkpoint moved and the views were written; with the stored data of the user
+    /// view asked for, if it exists.
+    Folded(Option<String>),
+}
+
 pub trait Settle: Conn {
-    /// If no event lies between checkpoint `name` and position `first`, moves the checkpoint
-    /// to `last`, writes `rows` and returns `Some` with the stored user view `want`, if asked
-    /// for and present; `None`, writing nothing, when the checkpoint lies further back.
+    /// If no event lies between checkpoint `name` and position `first` of `positions`,
+    /// moves the checkpoint to `last`, writes `rows` and reads the stored user view `want`.
     fn settle(
         &mut self,
         name: &str,
         positions: (i64, i64),
         rows: &[(&'static str, Vec<Row>)],
         want: Option<&str>,
-    ) -> impl Future<Output = Result<Option<Option<String>>, sqlx::Error>> + Send;
+    ) -> impl Future<Output = Result<Settled, sqlx::Error>> + Send;
 
     /// Waits until no append is in progress and keeps appends out until this transaction
-    /// ends, so that the checkpoint never moves under an append between its statements.
+    /// ends, so that the checkpoint and the views never change under an append.
     fn exclude_appends(&mut self) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 }
 
@@ -40,7 +50,7 @@ impl Settle for SqliteConnection {
         positions: (i64, i64),
         rows: &[(&'static str, Vec<Row>)],
         want: Option<&str>,
-    ) -> Result<Option<Option<String>>, sqlx::Error> {
+    ) -> Result<Settled, sqlx::Error> {
         step_by_step(self, name, positions, rows, want).await
     }
 
@@ -57,21 +67,18 @@ impl Settle for PgConnection {
         (first, last): (i64, i64),
         rows: &[(&'static str, Vec<Row>)],
         want: Option<&str>,
-    ) -> Result<Option<Option<String>>, sqlx::Error> {
+    ) -> Result<Settled, sqlx::Error> {
         if rows.iter().map(|(_, rows)| rows.len()).sum::<usize>() > UPSERT_CHUNK {
             return step_by_step(self, name, (first, last), rows, want).await;
         }
         // The statement's snapshot sees every other write to the checkpoint and the views:
         // this transaction holds the append lock, which each of those writers takes first.
-        let mut sql = String::from(
-            "WITH moved AS (UPDATE projector_checkpoints SET position = $1 WHERE name = $2 \
-             AND NOT EXISTS (SELECT 1 FROM events WHERE position > projector_checkpoints.position \
-             AND position < $3) RETURNING 1)",
-        );
-        let mut n = 3;
+        // Binds: last, name and first for the move, five per view row, then `want`.
+        let mut sql = format!("WITH moved AS ({} RETURNING 1)", numbered(ADVANCE_TO_OWN));
+        let mut bound = 3;
         let mut next = || {
-            n += 1;
-            format!("${n}")
+            bound += 1;
+            format!("${bound}")
         };
         for (i, (table, rows)) in rows.iter().filter(|(_, rows)| !rows.is_empty()).enumerate() {
             let values: Vec<String> = rows
@@ -88,10 +95,8 @@ impl Settle for PgConnection {
                 })
                 .collect();
             sql.push_str(&format!(
-                ", w{i} AS (INSERT INTO {table} (id, owner, sort_key, position, data) \
-                 SELECT * FROM (VALUES {}) AS v WHERE EXISTS (SELECT 1 FROM moved) \
-                 ON CONFLICT (id) DO UPDATE SET sort_key = excluded.sort_key, \
-                 position = excluded.position, data = excluded.data)",
+                ", w{i} AS (INSERT INTO {table} {VIEW_COLUMNS} SELECT * FROM (VALUES {}) AS v \
+                 WHERE EXISTS (SELECT 1 FROM moved) {REPLACE_VIEW})",
                 values.join(", ")
             ));
         }
@@ -108,8 +113,13 @@ impl Settle for PgConnection {
                 .bind(position)
                 .bind(data);
         }
-        let (moved, view): (bool, Option<String>) = query.bind(want).fetch_one(&mut *self).await?;
-        Ok(moved.then_some(view.filter(|_| want.is_some())))
+        let (moved, wanted): (bool, Option<String>) =
+            query.bind(want).fetch_one(&mut *self).await?;
+        Ok(if moved {
+            Settled::Folded(wanted)
+        } else {
+            Settled::Behind
+        })
     }
 
     async fn exclude_appends(&mut self) -> Result<(), sqlx::Error> {
@@ -128,13 +138,14 @@ async fn step_by_step(
     (first, last): (i64, i64),
     rows: &[(&'static str, Vec<Row>)],
     want: Option<&str>,
-) -> Result<Option<Option<String>>, sqlx::Error> {
+) -> Result<Settled, sqlx::Error> {
     if !conn.advance_to_own(name, first, last).await? {
-        return Ok(None);
+        return Ok(Settled::Behind);
     }
     write_rows(conn, rows).await?;
-    match want {
-        Some(id) => conn.view_data("user_views", id).await.map(Some),
-        None => Ok(Some(None)),
-    }
+    let wanted = match want {
+        Some(id) => conn.view_data("user_views", id).await?,
+        None => None,
+    };
+    Ok(Settled::Folded(wanted))
 }

@@ -140,7 +140,7 @@ where
             self.inner.recent.keep(
                 &context.aggregate_id,
                 context.current_sequence,
-                &context.aggregate,
+                context.aggregate.clone(),
             );
         }
         Loaded(context)
@@ -199,15 +199,14 @@ where
     /// after it, the append fails and the retry loads afresh.
     fn newest(&self, loaded: Loaded<A>) -> Loaded<A> {
         let Loaded(context) = &loaded;
-        match self.inner.recent.get(&context.aggregate_id) {
-            Some((sequence, aggregate)) if sequence > context.current_sequence => {
-                Loaded(EventStoreAggregateContext {
-                    aggregate_id: context.aggregate_id.clone(),
-                    aggregate,
-                    current_sequence: sequence,
-                    current_snapshot: None,
-                })
-            }
+        let newer = (self.inner.recent).newer_than(&context.aggregate_id, context.current_sequence);
+        match newer {
+            Some((sequence, aggregate)) => Loaded(EventStoreAggregateContext {
+                aggregate_id: context.aggregate_id.clone(),
+                aggregate,
+                current_sequence: sequence,
+                current_snapshot: None,
+            }),
             _ => loaded,
         }
     }
@@ -248,7 +247,7 @@ where
         })?;
         inner
             .recent
-            .keep(id, sequence + events.len(), &context.aggregate);
+            .keep(id, sequence + events.len(), context.aggregate);
         load::save::<A>(&inner.db, id, snapshot).await;
         if views.is_none() {
             inner.projector.catch_up_after_write().await?;

@@ -29,8 +29,16 @@ impl<A: Clone> Recent<A> {
         self.lock().get(id).cloned()
     }
 
+    /// The state kept of aggregate `id` if it is later than event `sequence`.
+    pub fn newer_than(&self, id: &str, sequence: usize) -> Option<(usize, A)> {
+        self.lock()
+            .get(id)
+            .filter(|(kept, _)| *kept > sequence)
+            .cloned()
+    }
+
     /// Keeps `aggregate` as of event `sequence`, unless a later state of it is kept already.
-    pub fn keep(&self, id: &str, sequence: usize, aggregate: &A) {
+    pub fn keep(&self, id: &str, sequence: usize, aggregate: A) {
         let mut entries = self.lock();
         match entries.get(id) {
             Some((kept, _)) if *kept >= sequence => return,
@@ -43,7 +51,7 @@ impl<A: Clone> Recent<A> {
             }
             None => {}
         }
-        entries.insert(id.to_string(), (sequence, aggregate.clone()));
+        entries.insert(id.to_string(), (sequence, aggregate));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (usize, A)>> {
@@ -62,19 +70,28 @@ mod tests {
     #[test]
     fn a_kept_state_is_never_replaced_by_an_older_one() {
         let recent = Recent::default();
-        recent.keep("a", 5, &"five");
-        recent.keep("a", 3, &"three");
+        recent.keep("a", 5, "five");
+        recent.keep("a", 3, "three");
         assert_eq!(recent.get("a"), Some((5, "five")));
-        recent.keep("a", 6, &"six");
+        recent.keep("a", 6, "six");
         assert_eq!(recent.get("a"), Some((6, "six")));
         assert_eq!(recent.get("b"), None);
+    }
+
+    #[test]
+    fn only_a_later_state_counts_as_newer() {
+        let recent = Recent::default();
+        recent.keep("a", 5, "five");
+        assert_eq!(recent.newer_than("a", 4), Some((5, "five")));
+        assert_eq!(recent.newer_than("a", 5), None);
+        assert_eq!(recent.newer_than("b", 0), None);
     }
 
     #[test]
     fn it_holds_at_most_its_capacity() {
         let recent = Recent::default();
         for i in 0..CAPACITY + 10 {
-            recent.keep(&i.to_string(), 1, &i);
+            recent.keep(&i.to_string(), 1, i);
         }
         assert_eq!(recent.lock().len(), CAPACITY);
         assert_eq!(

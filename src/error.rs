@@ -54,7 +54,8 @@ pub enum ApiError {
 impl From<UserError> for ApiError {
     fn from(error: UserError) -> Self {
         match error {
-            UserError::AlreadyRegistered => ApiError::AlreadyExists,
+            // An abandoned registration's address has gone to another user.
+            UserError::AlreadyRegistered | UserError::Abandoned => ApiError::AlreadyExists,
             UserError::NotFound => ApiError::NotFound(Resource::User),
             // A locked account answers exactly like a wrong password, so the lock reveals
             // nothing to whoever is guessing.

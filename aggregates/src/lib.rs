@@ -10,7 +10,9 @@ pub mod names;
 pub mod user;
 pub mod wallet;
 
-pub use email_claim::{EmailClaim, EmailClaimCommand, EmailClaimError, EmailClaimEvent};
+pub use email_claim::{
+    EmailClaim, EmailClaimCommand, EmailClaimError, EmailClaimEvent, STALE_CLAIM_AFTER_MS,
+};
 pub use user::{
     NewOtp, NewSession, OtpType, Presented, SecondFactor, User, UserCommand, UserError, UserEvent,
     FORGET_SESSIONS_AFTER_MS,

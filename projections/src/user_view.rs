@@ -28,7 +28,8 @@ impl UserView {
     pub fn is_changed_by(event: &UserEvent) -> bool {
         !matches!(
             event,
-            UserEvent::SessionOpened { .. }
+            UserEvent::RegistrationAbandoned
+                | UserEvent::SessionOpened { .. }
                 | UserEvent::SessionClosed { .. }
                 | UserEvent::SessionsExpired { .. }
                 | UserEvent::LoginFailed { .. }

@@ -45,37 +45,40 @@ pub async fn register(
     Ok((view_after(state, &user_id, executed.views).await?, token))
 }
 
-/// Claims `email` for `user_id`. The first try assumes nothing about a current owner; only
-/// when the address is taken does it look whether the owner ever got registered, since a claim
-/// left by a registration that crashed before creating its user is abandoned and taken over.
+/// Claims `email` for `user_id`. The first try assumes nothing about a current owner. Only
+/// when the address is taken, by a claim old enough that its registration should have
+/// completed long ago, is the owner's registration given up and the address taken over: a
+/// registration that crashed between claiming and registering would otherwise hold it for
+/// good.
 pub(crate) async fn claim_email(
     state: &AppState,
     email: &str,
     user_id: &str,
     meta: &Meta,
 ) -> Result<(), ApiError> {
-    let claim = |owner_found_unregistered| EmailClaimCommand::Claim {
+    let claim = |owner_abandoned| EmailClaimCommand::Claim {
         user_id: user_id.to_string(),
-        owner_found_unregistered,
+        owner_abandoned,
         now_ms: state.clock.now_ms(),
     };
     let first = state.claims.execute_once(email, claim(false), meta).await;
-    match first.map(drop) {
-        Err(ApiError::AlreadyExists) => {
-            let owner = state.claims.load(email).await?.owner().map(str::to_string);
-            let registered = match owner {
-                Some(owner) => state.users.load(&owner).await?.is_registered(),
-                None => false,
-            };
-            if registered {
-                return Err(ApiError::AlreadyExists);
-            }
-            state
-                .claims
-                .execute_once(email, claim(true), meta)
-                .await
-                .map(drop)
-        }
-        other => other,
-    }
+    let Err(ApiError::AlreadyExists) = first.as_ref().map(drop) else {
+        return first.map(drop);
+    };
+    let current = state.claims.load(email).await?;
+    let owner = match current.owner() {
+        Some(owner) if current.is_stale(state.clock.now_ms()) => owner.to_string(),
+        _ => return Err(ApiError::AlreadyExists),
+    };
+    // Refused if the owner has registered: of this and the owner's own Register, whichever
+    // commits first wins, so a registration that was only slow is never overtaken.
+    state
+        .users
+        .execute(&owner, UserCommand::Abandon, meta)
+        .await?;
+    state
+        .claims
+        .execute_once(email, claim(true), meta)
+        .await
+        .map(drop)
 }

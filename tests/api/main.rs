@@ -6,6 +6,7 @@ mod stripe;
 mod stripe_api;
 mod support;
 
+mod abandoned;
 mod authenticator;
 mod cli;
 mod codes;

@@ -6,13 +6,14 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EmailClaimCommand {
-    /// Claim the address for `user_id` at `now_ms`. `owner_found_unregistered` is the
-    /// service's finding that the current owner never got registered (a crash between the two
-    /// commits); such a claim is abandoned once older than [`STALE_CLAIM_AFTER_MS`] and may
-    /// then be taken over, while a younger one belongs to a registration still in flight.
+    /// Claim the address for `user_id` at `now_ms`. `owner_abandoned` says the service has
+    /// recorded the current owner's registration as abandoned (it never completed, as after
+    /// a crash between the two commits); only then, and only for a claim older than
+    /// [`STALE_CLAIM_AFTER_MS`], is the address taken over. A younger claim belongs to a
+    /// registration still in flight.
     Claim {
         user_id: String,
-        owner_found_unregistered: bool,
+        owner_abandoned: bool,
         now_ms: i64,
     },
 }
@@ -54,6 +55,12 @@ impl EmailClaim {
     pub fn owner(&self) -> Option<&str> {
         self.owner.as_deref()
     }
+
+    /// Whether at `now_ms` the claim is old enough that, if its owner's registration never
+    /// completed, it counts as abandoned.
+    pub fn is_stale(&self, now_ms: i64) -> bool {
+        now_ms - self.claimed_at_ms >= STALE_CLAIM_AFTER_MS
+    }
 }
 
 impl Aggregate for EmailClaim {
@@ -72,11 +79,10 @@ impl Aggregate for EmailClaim {
         match command {
             EmailClaimCommand::Claim {
                 user_id,
-                owner_found_unregistered,
+                owner_abandoned,
                 now_ms,
             } => {
-                let abandoned =
-                    owner_found_unregistered && now_ms - self.claimed_at_ms >= STALE_CLAIM_AFTER_MS;
+                let abandoned = owner_abandoned && self.is_stale(now_ms);
                 if self.owner.is_some() && !abandoned {
                     return Err(EmailClaimError::AlreadyClaimed);
                 }

@@ -2,15 +2,16 @@
 
 use super::*;
 use cqrs_es::test::TestFramework;
+use cqrs_es::Aggregate;
 
 type Claims = TestFramework<EmailClaim>;
 
 const T0: i64 = 1_700_000_000_000;
 
-fn claim(user_id: &str, owner_found_unregistered: bool, now_ms: i64) -> EmailClaimCommand {
+fn claim(user_id: &str, owner_abandoned: bool, now_ms: i64) -> EmailClaimCommand {
     EmailClaimCommand::Claim {
         user_id: user_id.into(),
-        owner_found_unregistered,
+        owner_abandoned,
         now_ms,
     }
 }
@@ -57,4 +58,21 @@ async fn an_abandoned_claim_whose_user_never_registered_is_taken_over() {
         .when_async(claim("user_b", true, now))
         .await
         .then_expect_events(vec![claimed("user_b", now)]);
+}
+
+#[tokio::test]
+async fn a_stale_claim_is_kept_unless_its_owner_was_abandoned() {
+    Claims::with(())
+        .given(vec![claimed("user_a", T0)])
+        .when_async(claim("user_b", false, T0 + STALE_CLAIM_AFTER_MS))
+        .await
+        .then_expect_error(EmailClaimError::AlreadyClaimed);
+}
+
+#[test]
+fn a_claim_turns_stale_a_minute_after_it_was_made() {
+    let mut claim = EmailClaim::default();
+    claim.apply(claimed("user_a", T0));
+    assert!(!claim.is_stale(T0 + STALE_CLAIM_AFTER_MS - 1));
+    assert!(claim.is_stale(T0 + STALE_CLAIM_AFTER_MS));
 }

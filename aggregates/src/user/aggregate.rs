@@ -64,6 +64,10 @@ pub enum UserCommand {
         session: NewSession,
         api_key_id: String,
     },
+    /// Give up a registration that claimed an address but never completed, so that another
+    /// may take the address over; refused once the account is registered. Of this and the
+    /// account's own Register, whichever commits first wins.
+    Abandon,
     /// Replace the API key: the previous one stops working at once.
     ResetApiKey {
         key_id: String,
@@ -125,6 +129,8 @@ pub const FORGET_SESSIONS_AFTER_MS: i64 = 3_600_000;
 pub enum UserError {
     #[error("the user is already registered")]
     AlreadyRegistered,
+    #[error("the registration was abandoned and its address taken over")]
+    Abandoned,
     #[error("no such user")]
     NotFound,
     #[error("sign-in is temporarily locked after repeated failures")]
@@ -142,6 +148,8 @@ pub enum UserError {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct User {
     registered: bool,
+    #[serde(default)]
+    abandoned: bool,
     email: String,
     password_hash: String,
     active: bool,
@@ -159,6 +167,17 @@ pub struct User {
 impl User {
     pub fn is_registered(&self) -> bool {
         self.registered
+    }
+
+    /// Whether Register may create this account: not yet registered, nor given up.
+    fn registrable(&self) -> Result<(), UserError> {
+        if self.registered {
+            return Err(UserError::AlreadyRegistered);
+        }
+        if self.abandoned {
+            return Err(UserError::Abandoned);
+        }
+        Ok(())
     }
 
     pub fn email(&self) -> &str {
@@ -315,9 +334,7 @@ impl Aggregate for User {
             api_key_id,
         } = command
         {
-            if self.registered {
-                return Err(UserError::AlreadyRegistered);
-            }
+            self.registrable()?;
             let event = UserEvent::Registered {
                 email: normalise_email(&email),
                 first_name: title_case(first_name.trim()),
@@ -340,9 +357,7 @@ impl Aggregate for User {
             api_key_id,
         } = command
         {
-            if self.registered {
-                return Err(UserError::AlreadyRegistered);
-            }
+            self.registrable()?;
             let first_name = name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
             let event = UserEvent::RegisteredWithGoogle {
                 email: normalise_email(&email),
@@ -356,11 +371,22 @@ impl Aggregate for User {
                 .await;
             return Ok(());
         }
+        if let UserCommand::Abandon = command {
+            if self.registered {
+                return Err(UserError::AlreadyRegistered);
+            }
+            if !self.abandoned {
+                sink.write(UserEvent::RegistrationAbandoned, self).await;
+            }
+            return Ok(());
+        }
         if !self.registered {
             return Err(UserError::NotFound);
         }
         match command {
-            UserCommand::Register { .. } | UserCommand::RegisterWithGoogle { .. } => {
+            UserCommand::Register { .. }
+            | UserCommand::RegisterWithGoogle { .. }
+            | UserCommand::Abandon => {
                 unreachable!("handled above")
             }
             UserCommand::SignInWithGoogle {
@@ -483,6 +509,7 @@ impl Aggregate for User {
                 self.email = email;
                 self.google_subject = Some(google_subject);
             }
+            UserEvent::RegistrationAbandoned => self.abandoned = true,
             UserEvent::GoogleLinked { google_subject } => {
                 self.google_subject = Some(google_subject)
             }

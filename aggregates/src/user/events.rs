@@ -22,6 +22,10 @@ pub enum UserEvent {
         first_name: Option<String>,
         google_subject: String,
     },
+    /// The registration that claimed this account's address never completed: found more
+    /// than a minute later, it was given up so that another could take the address over.
+    /// The account can no longer be registered.
+    RegistrationAbandoned,
     /// An existing account was linked to a Google subject.
     GoogleLinked {
         google_subject: String,
@@ -96,6 +100,7 @@ impl DomainEvent for UserEvent {
         match self {
             UserEvent::Registered { .. } => "Registered",
             UserEvent::RegisteredWithGoogle { .. } => "RegisteredWithGoogle",
+            UserEvent::RegistrationAbandoned => "RegistrationAbandoned",
             UserEvent::GoogleLinked { .. } => "GoogleLinked",
             UserEvent::ApiKeyIssued { .. } => "ApiKeyIssued",
             UserEvent::SessionOpened { .. } => "SessionOpened",

@@ -1,6 +1,8 @@
 //! User: one person's account. It decides every rule of the Auth and User routes: sessions,
 //! the sign-in lockout, profile changes.
 
+#[cfg(test)]
+mod abandon_tests;
 mod aggregate;
 mod events;
 pub mod lockout;

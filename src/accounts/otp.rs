@@ -110,11 +110,12 @@ pub async fn change_password(
 /// enrolled secret, otherwise an e-mailed TWO_FACTOR_AUTH code.
 pub fn second_factor(state: &AppState, user_id: &str, user: &User, code: &str) -> SecondFactor {
     let now_ms = state.clock.now_ms();
-    let step = user
-        .totp_sealed()
-        .and_then(|sealed| state.totp.matching_step(sealed, code, now_ms));
-    match step {
-        Some(step) => SecondFactor::Totp { step },
+    let matched = user.totp_sealed().and_then(|sealed| {
+        let step = state.totp.matching_step(sealed, code, now_ms)?;
+        Some((step, sealed.to_string()))
+    });
+    match matched {
+        Some((step, sealed)) => SecondFactor::Totp { step, sealed },
         None => SecondFactor::Emailed(presented(state, user_id, OtpType::TwoFactorAuth, code)),
     }
 }

@@ -38,8 +38,9 @@ pub struct Presented {
 pub enum SecondFactor {
     /// A TWO_FACTOR_AUTH code that was e-mailed.
     Emailed(Presented),
-    /// An authenticator-app code the service found valid for this time step.
-    Totp { step: u64 },
+    /// An authenticator-app code the service found valid for this time step of the
+    /// secret sealed as `sealed`; it counts only while that secret is the one enrolled.
+    Totp { step: u64, sealed: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,8 +208,9 @@ impl User {
     ) -> Result<bool, UserError> {
         match factor {
             SecondFactor::Emailed(code) => self.verify(OtpType::TwoFactorAuth, code, sink).await,
-            SecondFactor::Totp { step } => {
-                if self.totp_sealed.is_none() || *step <= self.last_totp_step {
+            SecondFactor::Totp { step, sealed } => {
+                let enrolled = self.totp_sealed.as_ref() == Some(sealed);
+                if !enrolled || *step <= self.last_totp_step {
                     return Err(UserError::InvalidCode);
                 }
                 sink.write(UserEvent::TotpStepUsed { step: *step }, self)

@@ -325,23 +325,46 @@ async fn enabling_with_an_authenticator_enrols_its_sealed_secret() {
 async fn an_authenticator_step_signs_in_once_and_never_an_earlier_one() {
     Users::with(())
         .given(totp_ada())
-        .when_async(login(Some(SecondFactor::Totp { step: 101 })))
+        .when_async(login(Some(SecondFactor::Totp {
+            step: 101,
+            sealed: "sealed".into(),
+        })))
         .await
         .then_expect_events(vec![UserEvent::TotpStepUsed { step: 101 }, opened("s9")]);
     for step in [100, 99] {
         Users::with(())
             .given(totp_ada())
-            .when_async(login(Some(SecondFactor::Totp { step })))
+            .when_async(login(Some(SecondFactor::Totp {
+                step,
+                sealed: "sealed".into(),
+            })))
             .await
             .then_expect_error(UserError::SecondFactorRequired);
     }
+}
+
+/// A code matched against a secret replaced meanwhile (turned off and enrolled anew) is
+/// not a code of the enrolled one.
+#[tokio::test]
+async fn an_authenticator_step_of_a_replaced_secret_counts_for_nothing() {
+    Users::with(())
+        .given(totp_ada())
+        .when_async(login(Some(SecondFactor::Totp {
+            step: 101,
+            sealed: "replaced".into(),
+        })))
+        .await
+        .then_expect_error(UserError::SecondFactorRequired);
 }
 
 #[tokio::test]
 async fn an_authenticator_code_counts_for_nothing_without_an_enrolment() {
     Users::with(())
         .given(two_factor_ada())
-        .when_async(login(Some(SecondFactor::Totp { step: 101 })))
+        .when_async(login(Some(SecondFactor::Totp {
+            step: 101,
+            sealed: "sealed".into(),
+        })))
         .await
         .then_expect_error(UserError::SecondFactorRequired);
 }

@@ -141,6 +141,11 @@ async fn truncate_log(db: &Db) -> anyhow::Result<()> {
             sqlx::query(statement).execute(pool).await?;
         }
     });
+    // On PostgreSQL the deleted rows would otherwise be vacuumed in the background during
+    // the next measurement, on the same cores.
+    if let Db::Postgres(pool) = db {
+        sqlx::query("VACUUM ANALYZE").execute(pool).await?;
+    }
     Ok(())
 }
 

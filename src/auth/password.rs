@@ -51,9 +51,12 @@ impl Passwords {
 }
 
 impl Passwords {
-    /// Whether `password` matches the PHC string `hash`; with no hash (unknown e-mail), the
-    /// same work is done against a decoy and the answer is no.
+    /// Whether `password` matches the PHC string `hash`. With no hash to verify against (an
+    /// unknown e-mail, or an account created through Google that has no password yet), the
+    /// same work is done against a decoy and the answer is no, so the time taken does not
+    /// tell which accounts exist.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, ApiError> {
+        let hash = hash.filter(|hash| PasswordHash::new(hash).is_ok());
         let known = hash.is_some();
         let hash = match hash {
             Some(hash) => hash,
@@ -190,6 +193,22 @@ mod tests {
         assert!(reference.verify_password(b"same secret", &parsed).is_ok());
         assert!(reference.verify_password(b"other secret", &parsed).is_err());
         assert!(verify_phc(b"same secret", &b));
+    }
+
+    /// An unknown e-mail and a password-less account both cost one real verification,
+    /// against the decoy, as a wrong password does.
+    #[tokio::test]
+    async fn without_a_usable_hash_the_decoy_is_verified_and_the_answer_is_no() {
+        for hash in [None, Some(String::new())] {
+            let passwords = Passwords::with_params(Params::new(8, 1, 1, None).unwrap());
+            let verified = passwords.verify("anything".into(), hash).await.unwrap();
+            assert!(!verified);
+            assert!(passwords.decoy.get().is_some(), "the decoy was hashed and verified");
+        }
+        let passwords = Passwords::with_params(Params::new(8, 1, 1, None).unwrap());
+        let real = phc(Params::new(8, 1, 1, None).unwrap(), "secret");
+        assert!(passwords.verify("secret".into(), Some(real)).await.unwrap());
+        assert!(passwords.decoy.get().is_none());
     }
 
     #[test]

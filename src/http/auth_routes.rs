@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::body::{parse, RawBody, Validate};
+use super::body::{parse, parse_optional, RawBody, Validate};
 use super::codes::CodeBody;
 use super::context::Caller;
 use super::validate::{is_email, is_name, is_password};
@@ -66,11 +66,7 @@ pub async fn login(
     let Credential::Basic { email, password } = &caller.credential else {
         return Err(ApiError::Unauthorized);
     };
-    let code = if body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        Some(parse::<CodeBody>(&body)?.code)
-    };
+    let code = parse_optional::<CodeBody>(&body)?.map(|body| body.code);
     let (view, token) = session::login(
         &state,
         email,

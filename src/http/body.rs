@@ -38,6 +38,20 @@ where
     }
 }
 
+/// For a route whose body is optional: none when empty or `{}`, else as [`parse`].
+pub fn parse_optional<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<Option<T>, ApiError> {
+    let blank = bytes.iter().all(u8::is_ascii_whitespace);
+    match parse(bytes) {
+        Err(ApiError::EmptyBody) if blank || is_empty_object(bytes) => Ok(None),
+        parsed => parsed.map(Some),
+    }
+}
+
+fn is_empty_object(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(bytes)
+        .is_ok_and(|value| value.as_object().is_some_and(|fields| fields.is_empty()))
+}
+
 /// Empty, `{}` or not JSON: "Request body is empty."; JSON of the wrong shape or failing
 /// validation: the schema error.
 pub fn parse<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {

@@ -16,6 +16,7 @@ mod google;
 mod health;
 mod profile;
 mod projector;
+mod refusals;
 mod register;
 mod sessions;
 mod users;

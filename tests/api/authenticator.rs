@@ -72,6 +72,24 @@ async fn an_authenticator_code_signs_in_once_per_step(backend: Backend) {
     app.state.clock.advance(30_000);
     let next = code_at(&secret, now + 30_000).unwrap();
     assert_eq!(login(&app, &next).await.status, StatusCode::OK);
+
+    // It turns two-factor sign-in off too, where an e-mailed code would.
+    app.state.clock.advance(30_000);
+    let off = format!(
+        r#"{{"code": "{}"}}"#,
+        code_at(&secret, now + 60_000).unwrap()
+    );
+    let disabled = app.as_user(Method::DELETE, &path, &ada, Some(&off)).await;
+    assert_eq!(disabled.status, StatusCode::NO_CONTENT, "{}", disabled.text);
+    let plain = app
+        .send(
+            Method::POST,
+            "/api/v1/auth/session",
+            Some(&Client::basic(ADA, Client::PASSWORD)),
+            None,
+        )
+        .await;
+    assert_eq!(plain.status, StatusCode::OK, "{}", plain.text);
 }
 
 async fn the_method_must_be_email_or_totp(backend: Backend) {

@@ -109,8 +109,10 @@ async fn serve_answers_logs_json_and_stops_on_sigterm(backend: Backend) {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
+    let outbox = app.outbox.join("served");
     let mut child = clara(&app.database_url)
         .env("PORT", port.to_string())
+        .env("MAIL_OUTBOX_DIR", &outbox)
         .env("LOG_FORMAT", "json")
         .env("PUBLIC_API_KEY", app.public_key())
         .env("PRIVATE_API_KEY", app.private_key())
@@ -144,6 +146,8 @@ async fn serve_answers_logs_json_and_stops_on_sigterm(backend: Backend) {
         .to_str()
         .unwrap()
         .to_string();
+    // With no SMTP configured, the activation mail lands in the outbox.
+    let code = crate::mailbox::nth_code(&outbox, "c@example.com", 1).await;
 
     unsafe { libc_kill(child.id() as i32, 15) };
     let mut exited = None;
@@ -170,6 +174,15 @@ async fn serve_answers_logs_json_and_stops_on_sigterm(backend: Backend) {
     for secret in [password.to_string(), app.public_key(), app.private_key()] {
         assert!(!logs.contains(&secret), "a secret leaked into the logs");
     }
+    assert!(
+        logs.contains(outbox.to_str().unwrap()),
+        "the outbox mail's path is logged"
+    );
+    let numbers: Vec<&str> = logs.split(|c: char| !c.is_ascii_digit()).collect();
+    assert!(
+        !numbers.contains(&code.as_str()),
+        "the code leaked into the logs"
+    );
 }
 
 extern "C" {

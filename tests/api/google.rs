@@ -194,6 +194,26 @@ async fn google_sign_in_needs_a_body_and_configuration(backend: Backend) {
         .send(Method::POST, "/api/v1/auth/google", None, None)
         .await;
     assert_error(&empty, StatusCode::BAD_REQUEST, "Request body is empty.");
+    let token = sign(&claims("ada@example.com"), KID);
+    for body in [
+        json!({ "id_token": 5 }),
+        json!({ "id_token": token, "email": "eve@example.com" }),
+    ] {
+        let reply = app
+            .send(
+                Method::POST,
+                "/api/v1/auth/google",
+                None,
+                Some(&body.to_string()),
+            )
+            .await;
+        assert_error(
+            &reply,
+            StatusCode::BAD_REQUEST,
+            "One or more required parameters are either not given or have invalid schema.",
+        );
+    }
+    assert_eq!(app.count_events(None).await, 0);
     let unconfigured = TestApp::new(backend).await;
     let reply = google(&unconfigured, &sign(&claims("ada@example.com"), KID)).await;
     assert_error(

@@ -128,7 +128,7 @@ pub enum LogFormat {
 pub const SECRET_VARIABLES: &str = "\
 Secrets (environment only; with SQLite they are generated on first start and kept in
 <database file>.keys when unset; with PostgreSQL they are required):
-  PUBLIC_API_KEY    raw key for pre-login calls (register, send OTP, activate)
+  PUBLIC_API_KEY    raw key for pre-login calls (register, send OTP, activate, change password)
   PRIVATE_API_KEY   raw key for admin calls and acting on any user
   JWT_SECRET        HS256 signing secret for user and API key tokens
   SMTP_PASSWORD     password for SMTP_USERNAME

@@ -203,7 +203,10 @@ mod tests {
             let passwords = Passwords::with_params(Params::new(8, 1, 1, None).unwrap());
             let verified = passwords.verify("anything".into(), hash).await.unwrap();
             assert!(!verified);
-            assert!(passwords.decoy.get().is_some(), "the decoy was hashed and verified");
+            assert!(
+                passwords.decoy.get().is_some(),
+                "the decoy was hashed and verified"
+            );
         }
         let passwords = Passwords::with_params(Params::new(8, 1, 1, None).unwrap());
         let real = phc(Params::new(8, 1, 1, None).unwrap(), "secret");

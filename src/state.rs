@@ -96,6 +96,7 @@ impl AppState {
         let google = Arc::new(GoogleVerifier::new(
             settings.google_client_id.clone(),
             settings.google_jwks_url.clone(),
+            clock.clone(),
         ));
         let limiter = Arc::new(RateLimiter::new(settings.rate_limit_per_second));
         let stripe = settings.stripe_api.as_ref().map(|(key, base, client_url)| {

@@ -3,7 +3,7 @@
 //! Google, for our client id, unexpired, with a verified e-mail.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::RwLock;
 
+use crate::clock::Clock;
 use crate::error::ApiError;
 
 pub const GOOGLE_JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";
@@ -38,7 +39,8 @@ struct Claims {
 
 struct Keys {
     by_kid: HashMap<String, DecodingKey>,
-    fetched: Instant,
+    /// When they were fetched, by the service's clock.
+    fetched_ms: i64,
     max_age: Duration,
 }
 
@@ -47,10 +49,11 @@ pub struct GoogleVerifier {
     jwks_url: String,
     http: reqwest::Client,
     keys: RwLock<Option<Keys>>,
+    clock: Clock,
 }
 
 impl GoogleVerifier {
-    pub fn new(client_id: Option<String>, jwks_url: String) -> Self {
+    pub fn new(client_id: Option<String>, jwks_url: String, clock: Clock) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
@@ -60,6 +63,7 @@ impl GoogleVerifier {
             jwks_url,
             http,
             keys: RwLock::new(None),
+            clock,
         }
     }
 
@@ -100,7 +104,8 @@ impl GoogleVerifier {
     /// is unknown and the cache is older than [`REFETCH_AFTER`].
     async fn key(&self, kid: &str) -> Result<Option<DecodingKey>, ApiError> {
         if let Some(keys) = self.keys.read().await.as_ref() {
-            let age = keys.fetched.elapsed();
+            let elapsed = self.clock.now_ms().saturating_sub(keys.fetched_ms);
+            let age = Duration::from_millis(u64::try_from(elapsed).unwrap_or_default());
             let known = keys.by_kid.get(kid).cloned();
             if age < keys.max_age && (known.is_some() || age < REFETCH_AFTER) {
                 return Ok(known);
@@ -138,7 +143,7 @@ impl GoogleVerifier {
             .collect();
         Ok(Keys {
             by_kid,
-            fetched: Instant::now(),
+            fetched_ms: self.clock.now_ms(),
             max_age,
         })
     }

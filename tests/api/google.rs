@@ -18,7 +18,7 @@ crate::on_both_backends!(
     a_new_google_identity_registers_an_active_user,
     a_known_email_signs_in_and_is_activated,
     forged_and_mismatched_tokens_are_401_and_change_nothing,
-    google_keys_are_fetched_once_while_cached,
+    google_keys_are_cached_for_their_max_age,
     google_sign_in_needs_a_body_and_configuration,
 );
 
@@ -177,15 +177,23 @@ async fn forged_and_mismatched_tokens_are_401_and_change_nothing(backend: Backen
     assert_eq!(app.count_events(None).await, 0);
 }
 
-async fn google_keys_are_fetched_once_while_cached(backend: Backend) {
+/// The JWKS server answers with `max-age=300`: the keys are fetched once for five minutes.
+async fn google_keys_are_cached_for_their_max_age(backend: Backend) {
     let (app, hits) = app_with_google(backend).await;
-    for email in ["a@example.com", "b@example.com", "c@example.com"] {
-        assert_eq!(
-            google(&app, &sign(&claims(email), KID)).await.status,
-            StatusCode::CREATED
-        );
-    }
+    let sign_in = |email: &'static str| {
+        let app = &app;
+        async move {
+            let reply = google(app, &sign(&claims(email), KID)).await;
+            assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        }
+    };
+    sign_in("a@example.com").await;
+    app.state.clock.advance(299_000);
+    sign_in("b@example.com").await;
     assert_eq!(hits.load(Ordering::SeqCst), 1);
+    app.state.clock.advance(1_000);
+    sign_in("c@example.com").await;
+    assert_eq!(hits.load(Ordering::SeqCst), 2, "fetched again once stale");
 }
 
 async fn google_sign_in_needs_a_body_and_configuration(backend: Backend) {

@@ -12,6 +12,7 @@ crate::on_both_backends!(
     a_claim_left_by_a_crashed_registration_is_taken_over_after_a_minute,
     a_registration_stalled_past_a_minute_loses_its_address_to_the_one_that_took_it,
     a_registered_owner_keeps_the_address_however_old_the_claim,
+    a_process_that_kept_the_old_owner_signs_in_the_new_one,
 );
 
 const EMAIL: &str = "ada@example.com";
@@ -101,4 +102,26 @@ async fn a_registered_owner_keeps_the_address_however_old_the_claim(backend: Bac
     let before = app.count_events(None).await;
     assert_error(&app.register(EMAIL).await, StatusCode::BAD_REQUEST, TAKEN);
     assert_eq!(app.count_events(None).await, before);
+}
+
+/// A process keeps the claim naming an abandoned account when another process takes the
+/// address over: a sign-in there reads the new owner, not the account it kept.
+async fn a_process_that_kept_the_old_owner_signs_in_the_new_one(backend: Backend) {
+    let first = TestApp::new(backend).await;
+    let second = TestApp::open(&first.database_url).await;
+    claim_only(&first, "user_crashed").await;
+    for app in [&first, &second] {
+        app.state.clock.advance(STALE_CLAIM_AFTER_MS);
+    }
+    let abandoned = first
+        .state
+        .users
+        .execute("user_crashed", UserCommand::Abandon, &Meta::default())
+        .await;
+    assert!(abandoned.is_ok());
+    let ada = second.register(EMAIL).await;
+    assert_eq!(ada.status, StatusCode::CREATED, "{}", ada.text);
+    let login = first.login(EMAIL, Client::PASSWORD).await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.text);
+    assert_eq!(login.json["data"]["id"], ada.json["data"]["id"]);
 }

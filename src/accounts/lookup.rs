@@ -21,9 +21,11 @@ pub async fn by_email(
     if let Some(named) = named {
         let pair = load_pair((&state.claims, &address), (&state.users, &named)).await?;
         if let Some((claim, user)) = pair {
-            if claim.owner() == Some(named.as_str()) {
-                return Ok(user.is_registered().then_some((named, user)));
-            }
+            return match claim.owner() {
+                Some(owner) if owner == named => Ok(registered(named, user)),
+                // The address changed hands since this process last looked.
+                owner => owned_by(state, owner.map(str::to_string)).await,
+            };
         }
     }
     let owner = state
@@ -32,9 +34,21 @@ pub async fn by_email(
         .await?
         .owner()
         .map(str::to_string);
+    owned_by(state, owner).await
+}
+
+/// The account of `owner`, if there is one and it is registered.
+async fn owned_by(
+    state: &AppState,
+    owner: Option<String>,
+) -> Result<Option<(String, Loaded<User>)>, ApiError> {
     let Some(user_id) = owner else {
         return Ok(None);
     };
     let user = state.users.load(&user_id).await?;
-    Ok(user.is_registered().then_some((user_id, user)))
+    Ok(registered(user_id, user))
+}
+
+fn registered(user_id: String, user: Loaded<User>) -> Option<(String, Loaded<User>)> {
+    user.is_registered().then_some((user_id, user))
 }

@@ -199,15 +199,15 @@ where
     /// after it, the append fails and the retry loads afresh.
     fn newest(&self, loaded: Loaded<A>) -> Loaded<A> {
         let Loaded(context) = &loaded;
-        let newer = (self.inner.recent).newer_than(&context.aggregate_id, context.current_sequence);
-        match newer {
+        let recent = &self.inner.recent;
+        match recent.newer_than(&context.aggregate_id, context.current_sequence) {
             Some((sequence, aggregate)) => Loaded(EventStoreAggregateContext {
                 aggregate_id: context.aggregate_id.clone(),
                 aggregate,
                 current_sequence: sequence,
                 current_snapshot: None,
             }),
-            _ => loaded,
+            None => loaded,
         }
     }
 

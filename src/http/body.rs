@@ -40,11 +40,10 @@ where
 
 /// For a route whose body is optional: none when empty or `{}`, else as [`parse`].
 pub fn parse_optional<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<Option<T>, ApiError> {
-    let blank = bytes.iter().all(u8::is_ascii_whitespace);
-    match parse(bytes) {
-        Err(ApiError::EmptyBody) if blank || is_empty_object(bytes) => Ok(None),
-        parsed => parsed.map(Some),
+    if bytes.iter().all(u8::is_ascii_whitespace) || is_empty_object(bytes) {
+        return Ok(None);
     }
+    parse(bytes).map(Some)
 }
 
 fn is_empty_object(bytes: &[u8]) -> bool {

@@ -73,10 +73,8 @@ async fn settle_own(
     decoded: &[(Recorded, LoggedEvent)],
     want: Option<&str>,
 ) -> Result<Option<ViewSet>, AppendError> {
-    let mut set = ViewSet::default();
-    for (at, event) in decoded {
-        set.apply(at, event);
-    }
+    // Nothing to load: this reads no view.
+    let mut set = fold::fold(tx, decoded).await?;
     let rows = views::rows(&set).map_err(anyhow::Error::from)?;
     let want = want.filter(|id| !set.users.contains_key(*id));
     match tx.settle(CHECKPOINT, positions, &rows, want).await? {

@@ -64,6 +64,11 @@ impl From<UserError> for ApiError {
             }
             UserError::SecondFactorRequired => ApiError::SecondFactorRequired,
             UserError::GoogleMismatch => ApiError::Unauthorized,
+            UserError::TooManyCodes { retry_after_ms } => ApiError::RateLimited {
+                retry_after: u64::try_from(retry_after_ms.max(1))
+                    .unwrap_or(1)
+                    .div_ceil(1000),
+            },
         }
     }
 }
@@ -72,7 +77,7 @@ impl From<WalletError> for ApiError {
     fn from(error: WalletError) -> Self {
         match error {
             WalletError::InsufficientCredits => ApiError::InsufficientCredits,
-            WalletError::InvalidAmount => ApiError::InvalidSchema,
+            WalletError::InvalidAmount | WalletError::BalanceTooHigh => ApiError::InvalidSchema,
             WalletError::UnknownHold => ApiError::Internal(anyhow::anyhow!("no such hold")),
         }
     }

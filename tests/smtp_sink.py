@@ -13,6 +13,16 @@ class Sink:
         self.directory = directory
         self.counter = itertools.count()
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        # Addresses that let the tests reproduce a server refusing a recipient for good, or
+        # for now.
+        if address.startswith("refused"):
+            return "550 No such mailbox"
+        if address.startswith("busy"):
+            return "451 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         path = os.path.join(self.directory, f"{next(self.counter):06d}.eml")
         with open(path + ".tmp", "wb") as out:

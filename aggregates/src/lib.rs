@@ -14,7 +14,7 @@ pub use email_claim::{
     EmailClaim, EmailClaimCommand, EmailClaimError, EmailClaimEvent, STALE_CLAIM_AFTER_MS,
 };
 pub use user::{
-    NewOtp, NewSession, OtpType, Presented, SecondFactor, User, UserCommand, UserError, UserEvent,
-    FORGET_SESSIONS_AFTER_MS,
+    Check, FailedAttempt, NewOtp, NewSession, OtpType, Presented, SecondFactor, User, UserCommand,
+    UserError, UserEvent, FORGET_SESSIONS_AFTER_MS,
 };
 pub use wallet::{Wallet, WalletCommand, WalletError, WalletEvent};

@@ -1,6 +1,10 @@
 //! Money as integer minor units (hundredths of a credit, US cents), and how amounts read in
 //! the descriptions users see.
 
+/// The largest amount or balance there is: 1,000,000,000,000 credits (or US dollars), in
+/// minor units. Larger ones are refused, so every sum of two stays far inside `i64`.
+pub const MAX_MINOR: i64 = 100_000_000_000_000;
+
 /// `1234` → `"12.34"`, `1230` → `"12.3"`, `1200` → `"12.0"`: the shortest decimal with at
 /// least one fractional digit, as the original service printed its numbers.
 pub fn format_minor(minor: i64) -> String {

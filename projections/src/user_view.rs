@@ -33,6 +33,8 @@ impl UserView {
                 | UserEvent::SessionClosed { .. }
                 | UserEvent::SessionsExpired { .. }
                 | UserEvent::LoginFailed { .. }
+                | UserEvent::SecondFactorFailed { .. }
+                | UserEvent::PasswordCleared
                 | UserEvent::GoogleLinked { .. }
                 | UserEvent::ApiKeyIssued { .. }
                 | UserEvent::TotpEnrolled { .. }

@@ -31,6 +31,7 @@ pub async fn sign_in(
         let command = UserCommand::SignInWithGoogle {
             google_subject: identity.subject,
             session,
+            api_key_id: new_id("api_key"),
             now_ms: state.clock.now_ms(),
         };
         let executed = state.users.execute(&user_id, command, meta).await?;

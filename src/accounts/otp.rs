@@ -1,7 +1,9 @@
 //! One-time codes: issuing them (the mailer delivers them) and the commands they unlock —
 //! activation, password change, two-factor sign-in on and off.
 
-use clara_aggregates::{NewOtp, OtpType, Presented, SecondFactor, User, UserCommand, UserEvent};
+use clara_aggregates::{
+    Check, FailedAttempt, NewOtp, OtpType, Presented, SecondFactor, User, UserCommand, UserEvent,
+};
 use clara_projections::UserView;
 
 use crate::accounts::lookup::by_email;
@@ -16,9 +18,11 @@ use crate::state::AppState;
 pub fn new_otp(state: &AppState, user_id: &str, otp_type: OtpType) -> NewOtp {
     let otp_id = new_id("otp");
     let code = state.otp.code(&otp_id);
+    let now_ms = state.clock.now_ms();
     NewOtp {
         code_mac: state.otp.mac(user_id, otp_type, &code),
-        expires_at_ms: state.clock.now_ms() + state.settings.otp_expiry_ms,
+        issued_at_ms: now_ms,
+        expires_at_ms: now_ms + state.settings.otp_expiry_ms,
         otp_id,
     }
 }
@@ -31,15 +35,12 @@ pub fn presented(state: &AppState, user_id: &str, otp_type: OtpType, code: &str)
     }
 }
 
-/// A wrong code is recorded (the command succeeds) but the caller is still refused.
+/// A wrong code or second factor is recorded (the command succeeds) but the caller is still
+/// refused.
 pub fn refuse_wrong_code(events: &[UserEvent]) -> Result<(), ApiError> {
-    if events
-        .iter()
-        .any(|e| matches!(e, UserEvent::OtpFailed { .. }))
-    {
-        Err(ApiError::Unauthorized)
-    } else {
-        Ok(())
+    match FailedAttempt::among(events) {
+        Some(_) => Err(ApiError::Unauthorized),
+        None => Ok(()),
     }
 }
 
@@ -97,25 +98,32 @@ pub async fn change_password(
         return Err(ApiError::Forbidden);
     }
     let code = presented(state, &user_id, OtpType::ChangePassword, code);
+    // Hashing costs ~15 ms of a core: a code that will fail is recorded without it.
+    let user = state.users.load(&user_id).await?;
+    if user.check_code(OtpType::ChangePassword, &code.code_mac, code.now_ms) != Check::Valid {
+        let otp_type = OtpType::ChangePassword;
+        let command = UserCommand::TryCode { otp_type, code };
+        state.users.execute(&user_id, command, meta).await?;
+        return Err(ApiError::Unauthorized);
+    }
     let password_hash = state.passwords.hash(password).await?;
     let command = UserCommand::ChangePassword {
         code,
         password_hash,
         keep_session: acting_user.map(|(_, session)| session.to_string()),
+        api_key_id: new_id("api_key"),
     };
     refuse_wrong_code(&state.users.execute(&user_id, command, meta).await?.events)
 }
 
-/// A second factor as presented: an authenticator code when it matches a step of the user's
-/// enrolled secret, otherwise an e-mailed TWO_FACTOR_AUTH code.
+/// A second factor as presented: with an authenticator enrolled, the step of its secret the
+/// code matches (if any); otherwise an e-mailed TWO_FACTOR_AUTH code.
 pub fn second_factor(state: &AppState, user_id: &str, user: &User, code: &str) -> SecondFactor {
-    let now_ms = state.clock.now_ms();
-    let matched = user.totp_sealed().and_then(|sealed| {
-        let step = state.totp.matching_step(sealed, code, now_ms)?;
-        Some((step, sealed.to_string()))
-    });
-    match matched {
-        Some((step, sealed)) => SecondFactor::Totp { step, sealed },
+    match user.totp_sealed() {
+        Some(sealed) => SecondFactor::Totp {
+            step: state.totp.matching_step(sealed, code, state.clock.now_ms()),
+            sealed: sealed.to_string(),
+        },
         None => SecondFactor::Emailed(presented(state, user_id, OtpType::TwoFactorAuth, code)),
     }
 }
@@ -154,6 +162,7 @@ pub async fn disable_two_factor(
     let user = state.users.load(user_id).await?;
     let command = UserCommand::DisableTwoFactor {
         code: second_factor(state, user_id, &user, code),
+        now_ms: state.clock.now_ms(),
     };
     refuse_wrong_code(&state.users.execute(user_id, command, meta).await?.events)
 }

@@ -1,10 +1,10 @@
 //! Sign-in and sign-out: sessions on the User aggregate and the tokens that name them.
 
-use clara_aggregates::{NewSession, UserCommand, UserEvent};
+use clara_aggregates::{FailedAttempt, NewSession, UserCommand};
 use clara_projections::{UserView, ViewSet};
 
 use crate::accounts::lookup::by_email;
-use crate::accounts::otp::{refuse_wrong_code, second_factor};
+use crate::accounts::otp::second_factor;
 use crate::auth::token::issue_user_token;
 use crate::commands::Meta;
 use crate::error::{ApiError, Resource};
@@ -56,19 +56,13 @@ pub async fn login(
         now_ms: state.clock.now_ms(),
     };
     let executed = state.users.execute_on(user, command, meta).await?;
-    // The password was right (the aggregate checks it first) but the second factor wrong.
-    if refuse_wrong_code(&executed.events).is_err() {
-        return Err(ApiError::SecondFactorRequired);
+    match FailedAttempt::among(&executed.events) {
+        // The password was right (the aggregate checks it first) but the second factor not.
+        Some(FailedAttempt::WrongSecondFactor) => Err(ApiError::SecondFactorRequired),
+        // A wrong password, or one checked against a hash replaced meanwhile.
+        Some(_) => Err(ApiError::Unauthorized),
+        None => Ok((view_after(state, &user_id, executed.views).await?, token)),
     }
-    // Otherwise no session means a wrong password, or one checked against a replaced hash.
-    let opened = executed
-        .events
-        .iter()
-        .any(|event| matches!(event, UserEvent::SessionOpened { .. }));
-    if !opened {
-        return Err(ApiError::Unauthorized);
-    }
-    Ok((view_after(state, &user_id, executed.views).await?, token))
 }
 
 /// Closes the caller's session: its token stops working at once.

@@ -1,8 +1,8 @@
 //! The mail dispatcher: reads the event log from its own checkpoint and sends the code of
-//! every `OtpIssued` event. Each delivery is claimed in `mail_deliveries` before it is sent
-//! and marked sent after, so a crash after the event commits still delivers the mail on
-//! restart, and a delivery that completed is never repeated. The checkpoint never passes an
-//! event whose mail has not been sent.
+//! every `OtpIssued` event. Each mail is claimed in `mail_deliveries` before it is sent and
+//! marked after, so a crash after the event commits still delivers the mail, and a mail that
+//! was sent is never sent again. A mail that cannot be sent never holds up later mail: a
+//! permanent failure is recorded and skipped, a transient one retried with backoff.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +11,8 @@ use clara_aggregates::{User, UserEvent};
 use cqrs_es::Aggregate;
 use tokio::sync::{Mutex, Notify};
 
-use super::{otp_mail, Transport};
+use super::deliveries::{Deliveries, MAX_ATTEMPTS};
+use super::{otp_mail, SendError, Transport};
 use crate::auth::otp::OtpCodes;
 use crate::clock::Clock;
 use crate::storage::log::{read_after, LogRecord};
@@ -19,17 +20,28 @@ use crate::storage::Db;
 use crate::with_pool;
 
 const CHECKPOINT: &str = "mailer";
-/// A claim older than this whose mail was never marked sent is taken to have crashed.
-const STALE_CLAIM_MS: i64 = 60_000;
+/// Log events read, and due retries taken, per step of a pass.
+const BATCH: i64 = 100;
 
 pub struct Mailer {
     db: Db,
+    deliveries: Deliveries,
     transport: Transport,
     from: String,
     codes: Arc<OtpCodes>,
     clock: Clock,
     wake: Notify,
     lock: Mutex<()>,
+}
+
+/// What became of one mail in a pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Sent,
+    /// Not this dispatcher's to send now: sent already, being sent, or not yet due.
+    Skipped,
+    Retrying,
+    Failed,
 }
 
 impl Mailer {
@@ -41,6 +53,7 @@ impl Mailer {
         clock: Clock,
     ) -> Self {
         Self {
+            deliveries: Deliveries::new(&db),
             db,
             transport,
             from,
@@ -60,7 +73,7 @@ impl Mailer {
     pub async fn run(&self, interval: Duration, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         loop {
             if let Err(error) = self.deliver_pending().await {
-                tracing::warn!(error = %format!("{error:#}"), "mail delivery failed; will retry");
+                tracing::warn!(error = %format!("{error:#}"), "reading the mail to send failed; will retry");
             }
             tokio::select! {
                 _ = self.wake.notified() => {}
@@ -70,93 +83,85 @@ impl Mailer {
         }
     }
 
-    /// Sends every mail the log asks for past the checkpoint; returns how many were sent.
+    /// Sends every mail the log asks for past the checkpoint, then every retry that is due;
+    /// returns how many were sent.
     pub async fn deliver_pending(&self) -> anyhow::Result<usize> {
         let _guard = self.lock.lock().await;
         let mut sent = 0;
         loop {
-            let checkpoint = self.checkpoint().await?;
-            let records = read_after(&self.db, checkpoint, 100).await?;
-            if records.is_empty() {
-                return Ok(sent);
-            }
+            let records = read_after(&self.db, self.checkpoint().await?, BATCH).await?;
+            let Some(last) = records.last().map(|record| record.position) else {
+                break;
+            };
             for record in &records {
-                if let Some(message) = self.message_for(record)? {
-                    match self.deliver(record, message).await? {
-                        Delivery::Sent => sent += 1,
-                        Delivery::AlreadySent => {}
-                        Delivery::Pending => return Ok(sent),
-                    }
-                }
-                self.advance(record.position).await?;
+                sent += usize::from(self.deliver(record).await? == Outcome::Sent);
+            }
+            self.advance(last).await?;
+        }
+        for position in self.deliveries.due(self.clock.now_ms(), BATCH).await? {
+            // The event at `position`: the first after the one before it.
+            let records = read_after(&self.db, position - 1, 1).await?;
+            if let Some(record) = records.first().filter(|r| r.position == position) {
+                sent += usize::from(self.deliver(record).await? == Outcome::Sent);
             }
         }
+        Ok(sent)
     }
 
-    /// The mail an event asks for: the code of a live `OtpIssued`, nothing otherwise.
-    fn message_for(&self, record: &LogRecord) -> anyhow::Result<Option<lettre::Message>> {
-        if record.aggregate_type != User::TYPE || record.event_type != "OtpIssued" {
-            return Ok(None);
-        }
-        let UserEvent::OtpIssued {
-            otp_id,
-            otp_type,
-            expires_at_ms,
-            sent_to,
-            ..
-        } = serde_json::from_value(record.payload.clone())?
-        else {
-            return Ok(None);
+    /// Sends the mail `record` asks for, if any and if it is this dispatcher's to send.
+    async fn deliver(&self, record: &LogRecord) -> Result<Outcome, sqlx::Error> {
+        let Some(issued) = otp_issued(record) else {
+            return Ok(Outcome::Skipped);
         };
-        let minutes_left = (expires_at_ms - self.clock.now_ms()) / 60_000;
-        if minutes_left < 1 {
-            // Sending a code that has already expired would only confuse its reader.
-            return Ok(None);
+        let now = self.clock.now_ms();
+        let Some(attempts) = self.deliveries.claim(record.position, now).await? else {
+            return Ok(Outcome::Skipped);
+        };
+        let position = record.position;
+        let result = match self.message(issued, now) {
+            Ok(message) => {
+                let name = format!("{position:012}-{}", record.aggregate_id);
+                self.transport.send(message, &name).await
+            }
+            Err(error) => Err(error),
+        };
+        let user_id = &record.aggregate_id;
+        match result {
+            Ok(()) => {
+                self.deliveries.sent(position).await?;
+                tracing::info!(position, user_id = %user_id, "one-time code mailed");
+                Ok(Outcome::Sent)
+            }
+            Err(SendError::Transient(error)) if attempts + 1 < MAX_ATTEMPTS => {
+                let reason = format!("{error:#}");
+                let at = self
+                    .deliveries
+                    .retry(position, attempts, now, &reason)
+                    .await?;
+                tracing::warn!(position, user_id = %user_id, error = %reason, retry_in_ms = at - now, "mail not sent; will retry");
+                Ok(Outcome::Retrying)
+            }
+            Err(SendError::Transient(error) | SendError::Permanent(error)) => {
+                let reason = format!("{error:#}");
+                self.deliveries.failed(position, &reason).await?;
+                tracing::error!(position, user_id = %user_id, error = %reason, "mail given up");
+                Ok(Outcome::Failed)
+            }
         }
-        let code = self.codes.code(&otp_id);
-        otp_mail(&sent_to, otp_type, &code, minutes_left)
-            .build(&self.from)
-            .map(Some)
     }
 
-    async fn deliver(
-        &self,
-        record: &LogRecord,
-        message: lettre::Message,
-    ) -> anyhow::Result<Delivery> {
-        let now = self.clock.now_ms();
-        let db = self.db.writer();
-        let claim = db.sql("INSERT INTO mail_deliveries (position, status, attempted_at) VALUES (?, 'sending', ?) ON CONFLICT (position) DO NOTHING");
-        let reclaim = db.sql("UPDATE mail_deliveries SET attempted_at = ? WHERE position = ? AND status = 'sending' AND attempted_at < ?");
-        let status = db.sql("SELECT status FROM mail_deliveries WHERE position = ?");
-        let claimed = with_pool!(&db, pool => {
-            let fresh = sqlx::query(&claim).bind(record.position).bind(now).execute(pool).await?.rows_affected() == 1;
-            fresh || sqlx::query(&reclaim).bind(now).bind(record.position).bind(now - STALE_CLAIM_MS)
-                .execute(pool).await?.rows_affected() == 1
-        });
-        if !claimed {
-            let current: String = with_pool!(&db, pool => sqlx::query_scalar(&status).bind(record.position).fetch_one(pool).await?);
-            return Ok(if current == "sent" {
-                Delivery::AlreadySent
-            } else {
-                Delivery::Pending
-            });
+    /// The mail carrying the code of `issued`; a code that has expired is not worth sending.
+    fn message(&self, issued: Issued, now: i64) -> Result<lettre::Message, SendError> {
+        let minutes_left = (issued.expires_at_ms - now) / 60_000;
+        if minutes_left < 1 {
+            return Err(SendError::Permanent(anyhow::anyhow!(
+                "the code expired before it could be sent"
+            )));
         }
-        let name = format!("{:012}-{}", record.position, record.aggregate_id);
-        match self.transport.send(message, &name).await {
-            Ok(()) => {
-                let done = db.sql("UPDATE mail_deliveries SET status = 'sent' WHERE position = ?");
-                with_pool!(&db, pool => sqlx::query(&done).bind(record.position).execute(pool).await?.rows_affected());
-                tracing::info!(position = record.position, user_id = %record.aggregate_id, "one-time code mailed");
-                Ok(Delivery::Sent)
-            }
-            Err(error) => {
-                let release =
-                    db.sql("DELETE FROM mail_deliveries WHERE position = ? AND status = 'sending'");
-                with_pool!(&db, pool => sqlx::query(&release).bind(record.position).execute(pool).await?.rows_affected());
-                Err(error)
-            }
-        }
+        let code = self.codes.code(&issued.otp_id);
+        otp_mail(&issued.sent_to, issued.otp_type, &code, minutes_left)
+            .build(&self.from)
+            .map_err(SendError::Permanent)
     }
 
     async fn checkpoint(&self) -> Result<i64, sqlx::Error> {
@@ -175,9 +180,37 @@ impl Mailer {
     }
 }
 
-enum Delivery {
-    Sent,
-    AlreadySent,
-    /// Another dispatcher is sending it: leave it and the checkpoint where they are.
-    Pending,
+/// The facts of an `OtpIssued` event that its mail needs.
+struct Issued {
+    otp_id: String,
+    otp_type: clara_aggregates::OtpType,
+    expires_at_ms: i64,
+    sent_to: String,
+}
+
+fn otp_issued(record: &LogRecord) -> Option<Issued> {
+    if record.aggregate_type != User::TYPE || record.event_type != "OtpIssued" {
+        return None;
+    }
+    match serde_json::from_value(record.payload.clone()) {
+        Ok(UserEvent::OtpIssued {
+            otp_id,
+            otp_type,
+            expires_at_ms,
+            sent_to,
+            ..
+        }) => Some(Issued {
+            otp_id,
+            otp_type,
+            expires_at_ms,
+            sent_to,
+        }),
+        _ => {
+            tracing::error!(
+                position = record.position,
+                "an OtpIssued event does not parse; its mail is skipped"
+            );
+            None
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! E-mail: how a message leaves (SMTP, or a local outbox folder when SMTP is not configured)
 //! and the dispatcher that sends the one-time codes the event log asks for.
 
+mod deliveries;
 mod dispatcher;
 mod message;
 
@@ -73,22 +74,41 @@ impl Transport {
     }
 
     /// Sends `mail`; in outbox mode writes it as `<name>.eml` and logs where.
-    pub async fn send(&self, mail: lettre::Message, name: &str) -> anyhow::Result<()> {
+    pub async fn send(&self, mail: lettre::Message, name: &str) -> Result<(), SendError> {
         match self {
-            Transport::Smtp(smtp) => {
-                smtp.send(mail)
-                    .await
-                    .context("the SMTP server refused the message")?;
-            }
+            Transport::Smtp(smtp) => smtp.send(mail).await.map(drop).map_err(|error| {
+                // A 5xx answer will not change on a retry; anything else (4xx, the
+                // connection) may.
+                let permanent = error.is_permanent();
+                let error =
+                    anyhow::Error::new(error).context("the SMTP server refused the message");
+                if permanent {
+                    SendError::Permanent(error)
+                } else {
+                    SendError::Transient(error)
+                }
+            }),
             Transport::Outbox(dir) => {
-                tokio::fs::create_dir_all(dir)
-                    .await
-                    .with_context(|| format!("cannot create the outbox {}", dir.display()))?;
                 let path = dir.join(format!("{name}.eml"));
-                tokio::fs::write(&path, mail.formatted()).await?;
+                let written = async {
+                    tokio::fs::create_dir_all(dir).await?;
+                    tokio::fs::write(&path, mail.formatted()).await
+                };
+                written.await.map_err(|error| {
+                    let error = anyhow::Error::new(error)
+                        .context(format!("cannot write to the outbox {}", dir.display()));
+                    SendError::Transient(error)
+                })?;
                 tracing::info!(path = %path.display(), "SMTP is not configured; mail written to the outbox");
+                Ok(())
             }
         }
-        Ok(())
     }
+}
+
+/// Why a mail was not sent, and whether trying again may help.
+#[derive(Debug)]
+pub enum SendError {
+    Transient(anyhow::Error),
+    Permanent(anyhow::Error),
 }

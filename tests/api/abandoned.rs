@@ -80,6 +80,7 @@ async fn a_registration_stalled_past_a_minute_loses_its_address_to_the_one_that_
         activation: NewOtp {
             otp_id: "otp_stalled".into(),
             code_mac: "mac".into(),
+            issued_at_ms: now,
             expires_at_ms: now + 60_000,
         },
         api_key_id: "api_key_stalled".into(),

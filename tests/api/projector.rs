@@ -35,6 +35,7 @@ async fn commit_without_projection(app: &TestApp, id: &str, email: &str) {
         activation: clara_aggregates::NewOtp {
             otp_id: format!("otp_of_{id}"),
             code_mac: "mac".into(),
+            issued_at_ms: 0,
             expires_at_ms: i64::MAX,
         },
         api_key_id: format!("api_key_of_{id}"),

@@ -24,6 +24,7 @@ fn register() -> UserCommand {
         activation: NewOtp {
             otp_id: "otp_1".into(),
             code_mac: "mac".into(),
+            issued_at_ms: NOW,
             expires_at_ms: NOW + 600_000,
         },
         api_key_id: "api_key_1".into(),

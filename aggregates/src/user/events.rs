@@ -55,6 +55,16 @@ pub enum UserEvent {
         failures: u32,
         locked_until_ms: i64,
     },
+    /// A sign-in with the right password but a wrong, missing-from-the-log or expired
+    /// second-factor code: counted with wrong passwords toward the same lockout.
+    SecondFactorFailed {
+        at_ms: i64,
+        failures: u32,
+        locked_until_ms: i64,
+    },
+    /// The password was removed: the account signs in through Google until a new one is set
+    /// with a CHANGE_PASSWORD code.
+    PasswordCleared,
     ProfileUpdated {
         first_name: Option<String>,
         last_name: Option<String>,
@@ -66,6 +76,9 @@ pub enum UserEvent {
         otp_id: String,
         otp_type: OtpType,
         code_mac: String,
+        /// 0 in events recorded before the hourly caps existed.
+        #[serde(default)]
+        issued_at_ms: i64,
         expires_at_ms: i64,
         sent_to: String,
     },
@@ -73,6 +86,9 @@ pub enum UserEvent {
     OtpFailed {
         otp_type: OtpType,
         failures: u32,
+        /// 0 in events recorded before the hourly caps existed.
+        #[serde(default)]
+        at_ms: i64,
     },
     OtpConsumed {
         otp_type: OtpType,
@@ -95,6 +111,35 @@ pub enum UserEvent {
     },
 }
 
+/// A refused attempt that a command recorded rather than refused outright, so that it
+/// counts: the command succeeds, its caller does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailedAttempt {
+    WrongPassword,
+    WrongCode,
+    WrongSecondFactor,
+}
+
+impl FailedAttempt {
+    /// The refused attempt among a command's events, if any; a wrong e-mailed second factor
+    /// is also a wrong code, and counts as the former.
+    pub fn among(events: &[UserEvent]) -> Option<Self> {
+        events
+            .iter()
+            .filter_map(|event| match event {
+                UserEvent::SecondFactorFailed { .. } => Some(FailedAttempt::WrongSecondFactor),
+                UserEvent::LoginFailed { .. } => Some(FailedAttempt::WrongPassword),
+                UserEvent::OtpFailed { .. } => Some(FailedAttempt::WrongCode),
+                _ => None,
+            })
+            .min_by_key(|attempt| match attempt {
+                FailedAttempt::WrongSecondFactor => 0,
+                FailedAttempt::WrongPassword => 1,
+                FailedAttempt::WrongCode => 2,
+            })
+    }
+}
+
 impl DomainEvent for UserEvent {
     fn event_type(&self) -> String {
         match self {
@@ -107,6 +152,8 @@ impl DomainEvent for UserEvent {
             UserEvent::SessionClosed { .. } => "SessionClosed",
             UserEvent::SessionsExpired { .. } => "SessionsExpired",
             UserEvent::LoginFailed { .. } => "LoginFailed",
+            UserEvent::SecondFactorFailed { .. } => "SecondFactorFailed",
+            UserEvent::PasswordCleared => "PasswordCleared",
             UserEvent::ProfileUpdated { .. } => "ProfileUpdated",
             UserEvent::OtpIssued { .. } => "OtpIssued",
             UserEvent::OtpFailed { .. } => "OtpFailed",

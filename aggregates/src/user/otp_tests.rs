@@ -1,15 +1,15 @@
 //! Given/when/then rules of one-time codes, activation, password change and two-factor sign-in.
 
-use super::otp::MAX_OTP_FAILURES;
+use super::otp::{CODE_WINDOW_MS, MAX_OTP_FAILURES};
 use super::*;
 use cqrs_es::test::TestFramework;
 
-type Users = TestFramework<User>;
+pub(super) type Users = TestFramework<User>;
 
-const NOW: i64 = 1_700_000_000_000;
-const EXPIRES: i64 = NOW + 600_000;
+pub(super) const NOW: i64 = 1_700_000_000_000;
+pub(super) const EXPIRES: i64 = NOW + 600_000;
 
-fn ada() -> Vec<UserEvent> {
+pub(super) fn ada() -> Vec<UserEvent> {
     vec![
         UserEvent::Registered {
             email: "ada@example.com".into(),
@@ -21,29 +21,33 @@ fn ada() -> Vec<UserEvent> {
     ]
 }
 
-fn opened(id: &str) -> UserEvent {
+pub(super) fn opened(id: &str) -> UserEvent {
     UserEvent::SessionOpened {
         session_id: id.into(),
         expires_at_ms: EXPIRES,
     }
 }
 
-fn issued(otp_type: OtpType, mac: &str) -> UserEvent {
+pub(super) fn issued(otp_type: OtpType, mac: &str) -> UserEvent {
     UserEvent::OtpIssued {
         otp_id: format!("otp_{mac}"),
         otp_type,
         code_mac: mac.into(),
+        issued_at_ms: NOW,
         expires_at_ms: EXPIRES,
         sent_to: "ada@example.com".into(),
     }
 }
 
-fn with(mut history: Vec<UserEvent>, more: impl IntoIterator<Item = UserEvent>) -> Vec<UserEvent> {
+pub(super) fn with(
+    mut history: Vec<UserEvent>,
+    more: impl IntoIterator<Item = UserEvent>,
+) -> Vec<UserEvent> {
     history.extend(more);
     history
 }
 
-fn code(mac: &str, now_ms: i64) -> Presented {
+pub(super) fn code(mac: &str, now_ms: i64) -> Presented {
     Presented {
         code_mac: mac.into(),
         now_ms,
@@ -56,11 +60,15 @@ fn activate(mac: &str, now_ms: i64) -> UserCommand {
     }
 }
 
-fn failed(otp_type: OtpType, failures: u32) -> UserEvent {
-    UserEvent::OtpFailed { otp_type, failures }
+pub(super) fn failed(otp_type: OtpType, failures: u32) -> UserEvent {
+    UserEvent::OtpFailed {
+        otp_type,
+        failures,
+        at_ms: NOW,
+    }
 }
 
-fn consumed(otp_type: OtpType) -> UserEvent {
+pub(super) fn consumed(otp_type: OtpType) -> UserEvent {
     UserEvent::OtpConsumed { otp_type }
 }
 
@@ -71,6 +79,7 @@ async fn issuing_a_code_records_its_mac_and_the_address_it_goes_to() {
         otp: NewOtp {
             otp_id: "otp_m".into(),
             code_mac: "m".into(),
+            issued_at_ms: NOW,
             expires_at_ms: EXPIRES,
         },
     };
@@ -175,6 +184,7 @@ async fn a_password_change_closes_every_session_but_the_callers() {
         code: code("m", NOW),
         password_hash: "new".into(),
         keep_session: Some("s1".into()),
+        api_key_id: "api_key_2".into(),
     };
     Users::with(())
         .given(with(
@@ -198,255 +208,173 @@ async fn a_password_change_closes_every_session_but_the_callers() {
             UserEvent::SessionClosed {
                 session_id: "s2".into(),
             },
-        ]);
-}
-
-fn two_factor_ada() -> Vec<UserEvent> {
-    with(
-        ada(),
-        [
-            issued(OtpType::TwoFactorAuth, "e"),
-            consumed(OtpType::TwoFactorAuth),
-            UserEvent::TwoFactorEnabled,
-        ],
-    )
-}
-
-fn login(code: Option<SecondFactor>) -> UserCommand {
-    UserCommand::Login {
-        password_matches: true,
-        checked_hash: "old".into(),
-        code,
-        session: NewSession {
-            session_id: "s9".into(),
-            expires_at_ms: EXPIRES,
-        },
-        now_ms: NOW,
-    }
-}
-
-#[tokio::test]
-async fn enabling_two_factor_needs_a_valid_code() {
-    Users::with(())
-        .given(with(ada(), [issued(OtpType::TwoFactorAuth, "e")]))
-        .when_async(UserCommand::EnableTwoFactor {
-            code: code("e", NOW),
-            totp_sealed: None,
-        })
-        .await
-        .then_expect_events(vec![
-            consumed(OtpType::TwoFactorAuth),
-            UserEvent::TwoFactorEnabled,
-        ]);
-}
-
-#[tokio::test]
-async fn with_two_factor_on_a_sign_in_without_a_live_code_is_refused() {
-    Users::with(())
-        .given(two_factor_ada())
-        .when_async(login(None))
-        .await
-        .then_expect_error(UserError::SecondFactorRequired);
-    Users::with(())
-        .given(two_factor_ada())
-        .when_async(login(Some(SecondFactor::Emailed(code("e", NOW)))))
-        .await
-        .then_expect_error(UserError::SecondFactorRequired);
-}
-
-#[tokio::test]
-async fn with_two_factor_on_a_wrong_code_is_counted_and_a_right_one_signs_in() {
-    let history = with(two_factor_ada(), [issued(OtpType::TwoFactorAuth, "l")]);
-    Users::with(())
-        .given(history.clone())
-        .when_async(login(Some(SecondFactor::Emailed(code("x", NOW)))))
-        .await
-        .then_expect_events(vec![failed(OtpType::TwoFactorAuth, 1)]);
-    Users::with(())
-        .given(history)
-        .when_async(login(Some(SecondFactor::Emailed(code("l", NOW)))))
-        .await
-        .then_expect_events(vec![consumed(OtpType::TwoFactorAuth), opened("s9")]);
-}
-
-#[tokio::test]
-async fn disabling_two_factor_needs_a_valid_code() {
-    let history = with(two_factor_ada(), [issued(OtpType::TwoFactorAuth, "d")]);
-    Users::with(())
-        .given(history.clone())
-        .when_async(UserCommand::DisableTwoFactor {
-            code: SecondFactor::Emailed(code("d", NOW)),
-        })
-        .await
-        .then_expect_events(vec![
-            consumed(OtpType::TwoFactorAuth),
-            UserEvent::TwoFactorDisabled,
-        ]);
-    Users::with(())
-        .given(two_factor_ada())
-        .when_async(UserCommand::DisableTwoFactor {
-            code: SecondFactor::Emailed(code("d", NOW)),
-        })
-        .await
-        .then_expect_error(UserError::InvalidCode);
-}
-
-fn totp_ada() -> Vec<UserEvent> {
-    with(
-        two_factor_ada(),
-        [
-            UserEvent::TotpEnrolled {
-                secret_sealed: "sealed".into(),
-            },
-            UserEvent::TotpStepUsed { step: 100 },
-        ],
-    )
-}
-
-#[tokio::test]
-async fn enabling_with_an_authenticator_enrols_its_sealed_secret() {
-    Users::with(())
-        .given(with(ada(), [issued(OtpType::TwoFactorAuth, "e")]))
-        .when_async(UserCommand::EnableTwoFactor {
-            code: code("e", NOW),
-            totp_sealed: Some("sealed".into()),
-        })
-        .await
-        .then_expect_events(vec![
-            consumed(OtpType::TwoFactorAuth),
-            UserEvent::TotpEnrolled {
-                secret_sealed: "sealed".into(),
-            },
-            UserEvent::TwoFactorEnabled,
-        ]);
-}
-
-#[tokio::test]
-async fn an_authenticator_step_signs_in_once_and_never_an_earlier_one() {
-    Users::with(())
-        .given(totp_ada())
-        .when_async(login(Some(SecondFactor::Totp {
-            step: 101,
-            sealed: "sealed".into(),
-        })))
-        .await
-        .then_expect_events(vec![UserEvent::TotpStepUsed { step: 101 }, opened("s9")]);
-    for step in [100, 99] {
-        Users::with(())
-            .given(totp_ada())
-            .when_async(login(Some(SecondFactor::Totp {
-                step,
-                sealed: "sealed".into(),
-            })))
-            .await
-            .then_expect_error(UserError::SecondFactorRequired);
-    }
-}
-
-/// A code matched against a secret replaced meanwhile (turned off and enrolled anew) is
-/// not a code of the enrolled one.
-#[tokio::test]
-async fn an_authenticator_step_of_a_replaced_secret_counts_for_nothing() {
-    Users::with(())
-        .given(totp_ada())
-        .when_async(login(Some(SecondFactor::Totp {
-            step: 101,
-            sealed: "replaced".into(),
-        })))
-        .await
-        .then_expect_error(UserError::SecondFactorRequired);
-}
-
-#[tokio::test]
-async fn an_authenticator_code_counts_for_nothing_without_an_enrolment() {
-    Users::with(())
-        .given(two_factor_ada())
-        .when_async(login(Some(SecondFactor::Totp {
-            step: 101,
-            sealed: "sealed".into(),
-        })))
-        .await
-        .then_expect_error(UserError::SecondFactorRequired);
-}
-
-fn google_session() -> NewSession {
-    NewSession {
-        session_id: "g1".into(),
-        expires_at_ms: EXPIRES,
-    }
-}
-
-#[tokio::test]
-async fn a_google_identity_registers_an_active_account_without_a_password() {
-    let command = UserCommand::RegisterWithGoogle {
-        email: "Ada@Example.com".into(),
-        name: Some("Ada Lovelace".into()),
-        google_subject: "g-123".into(),
-        session: google_session(),
-        api_key_id: "api_key_g".into(),
-    };
-    Users::with(())
-        .given_no_previous_events()
-        .when_async(command)
-        .await
-        .then_expect_events(vec![
-            UserEvent::RegisteredWithGoogle {
-                email: "ada@example.com".into(),
-                first_name: Some("Ada Lovelace".into()),
-                google_subject: "g-123".into(),
-            },
-            UserEvent::Activated,
-            UserEvent::SessionOpened {
-                session_id: "g1".into(),
-                expires_at_ms: EXPIRES,
-            },
             UserEvent::ApiKeyIssued {
-                key_id: "api_key_g".into(),
+                key_id: "api_key_2".into(),
             },
         ]);
 }
 
+fn issue(mac: &str, at_ms: i64) -> UserCommand {
+    UserCommand::IssueOtp {
+        otp_type: OtpType::ChangePassword,
+        otp: NewOtp {
+            otp_id: format!("otp_{mac}"),
+            code_mac: mac.into(),
+            issued_at_ms: at_ms,
+            expires_at_ms: at_ms + 600_000,
+        },
+    }
+}
+
+fn issued_at(mac: &str, at_ms: i64) -> UserEvent {
+    UserEvent::OtpIssued {
+        otp_id: format!("otp_{mac}"),
+        otp_type: OtpType::ChangePassword,
+        code_mac: mac.into(),
+        issued_at_ms: at_ms,
+        expires_at_ms: at_ms + 600_000,
+        sent_to: "ada@example.com".into(),
+    }
+}
+
 #[tokio::test]
-async fn a_google_sign_in_links_and_activates_an_existing_account_once() {
-    let sign_in = |subject: &str| UserCommand::SignInWithGoogle {
-        google_subject: subject.into(),
-        session: google_session(),
-        now_ms: NOW,
-    };
+async fn at_most_five_codes_of_a_type_are_sent_per_hour() {
+    let sent: Vec<UserEvent> = (0..4).map(|i| issued_at("c", NOW + i)).collect();
     Users::with(())
-        .given(ada())
-        .when_async(sign_in("g-1"))
+        .given(with(ada(), sent.clone()))
+        .when_async(issue("d", NOW + 10))
         .await
-        .then_expect_events(vec![
-            UserEvent::GoogleLinked {
-                google_subject: "g-1".into(),
-            },
-            UserEvent::Activated,
-            UserEvent::SessionOpened {
-                session_id: "g1".into(),
+        .then_expect_events(vec![issued_at("d", NOW + 10)]);
+    let five = with(ada(), with(sent, [issued_at("d", NOW + 10)]));
+    Users::with(())
+        .given(five.clone())
+        .when_async(issue("e", NOW + 20))
+        .await
+        .then_expect_error(UserError::TooManyCodes {
+            retry_after_ms: CODE_WINDOW_MS - 20,
+        });
+    // Another type has its own budget; the oldest send ageing out frees one.
+    Users::with(())
+        .given(five.clone())
+        .when_async(UserCommand::IssueOtp {
+            otp_type: OtpType::Activation,
+            otp: NewOtp {
+                otp_id: "otp_a".into(),
+                code_mac: "a".into(),
+                issued_at_ms: NOW + 20,
                 expires_at_ms: EXPIRES,
             },
-        ]);
-    let linked = with(
-        ada(),
-        [
-            UserEvent::GoogleLinked {
-                google_subject: "g-1".into(),
-            },
-            UserEvent::Activated,
-        ],
-    );
-    Users::with(())
-        .given(linked.clone())
-        .when_async(sign_in("g-1"))
+        })
         .await
-        .then_expect_events(vec![UserEvent::SessionOpened {
-            session_id: "g1".into(),
+        .then_expect_events(vec![UserEvent::OtpIssued {
+            otp_id: "otp_a".into(),
+            otp_type: OtpType::Activation,
+            code_mac: "a".into(),
+            issued_at_ms: NOW + 20,
             expires_at_ms: EXPIRES,
+            sent_to: "ada@example.com".into(),
         }]);
     Users::with(())
-        .given(linked)
-        .when_async(sign_in("g-2"))
+        .given(five)
+        .when_async(issue("e", NOW + CODE_WINDOW_MS))
         .await
-        .then_expect_error(UserError::GoogleMismatch);
+        .then_expect_events(vec![issued_at("e", NOW + CODE_WINDOW_MS)]);
+}
+
+fn wrong_try(failures: u32, at_ms: i64) -> UserEvent {
+    UserEvent::OtpFailed {
+        otp_type: OtpType::ChangePassword,
+        failures,
+        at_ms,
+    }
+}
+
+#[tokio::test]
+async fn resending_does_not_buy_fresh_guesses_within_the_hour() {
+    // Two codes, each tried wrong five times: ten wrong tries this hour.
+    let mut history = ada();
+    for (i, mac) in ["c", "d"].into_iter().enumerate() {
+        history.push(issued_at(mac, NOW + i as i64));
+        history.extend((1..=MAX_OTP_FAILURES).map(|n| wrong_try(n, NOW + i as i64)));
+    }
+    history.push(issued_at("e", NOW + 5));
+    let change = |at_ms: i64| UserCommand::ChangePassword {
+        code: code("e", at_ms),
+        password_hash: "new".into(),
+        keep_session: None,
+        api_key_id: "api_key_2".into(),
+    };
+    Users::with(())
+        .given(history.clone())
+        .when_async(change(NOW + 6))
+        .await
+        .then_expect_error(UserError::InvalidCode);
+    // Nine wrong tries leave the tenth to the right code.
+    let nine = history
+        .iter()
+        .filter(
+            |e| !matches!(e, UserEvent::OtpFailed { failures: 5, at_ms, .. } if *at_ms == NOW + 1),
+        )
+        .cloned()
+        .collect::<Vec<_>>();
+    Users::with(())
+        .given(nine)
+        .when_async(change(NOW + 6))
+        .await
+        .then_expect_events(vec![
+            consumed(OtpType::ChangePassword),
+            UserEvent::PasswordChanged {
+                password_hash: "new".into(),
+            },
+            UserEvent::SessionClosed {
+                session_id: "s0".into(),
+            },
+            UserEvent::ApiKeyIssued {
+                key_id: "api_key_2".into(),
+            },
+        ]);
+    // Once the hour has passed since the tries, a code may be tried again.
+    history.push(issued_at("f", NOW + CODE_WINDOW_MS + 1));
+    Users::with(())
+        .given(history)
+        .when_async(UserCommand::ChangePassword {
+            code: code("f", NOW + CODE_WINDOW_MS + 2),
+            password_hash: "new".into(),
+            keep_session: Some("s0".into()),
+            api_key_id: "api_key_2".into(),
+        })
+        .await
+        .then_expect_events(vec![
+            consumed(OtpType::ChangePassword),
+            UserEvent::PasswordChanged {
+                password_hash: "new".into(),
+            },
+            UserEvent::ApiKeyIssued {
+                key_id: "api_key_2".into(),
+            },
+        ]);
+}
+
+#[tokio::test]
+async fn trying_a_code_records_a_wrong_one_and_leaves_a_right_one_live() {
+    let history = with(ada(), [issued(OtpType::ChangePassword, "m")]);
+    let try_code = |mac: &str| UserCommand::TryCode {
+        otp_type: OtpType::ChangePassword,
+        code: code(mac, NOW),
+    };
+    Users::with(())
+        .given(history.clone())
+        .when_async(try_code("m"))
+        .await
+        .then_expect_events(vec![]);
+    Users::with(())
+        .given(history)
+        .when_async(try_code("x"))
+        .await
+        .then_expect_events(vec![failed(OtpType::ChangePassword, 1)]);
+    Users::with(())
+        .given(ada())
+        .when_async(try_code("m"))
+        .await
+        .then_expect_error(UserError::InvalidCode);
 }

@@ -26,6 +26,7 @@ fn register(email: &str, first: &str, last: &str) -> UserCommand {
         activation: NewOtp {
             otp_id: "otp_1".into(),
             code_mac: "mac".into(),
+            issued_at_ms: NOW,
             expires_at_ms: NOW + 600_000,
         },
         api_key_id: "api_key_1".into(),
@@ -99,6 +100,7 @@ async fn registering_title_cases_names_opens_a_session_and_issues_an_activation_
                 otp_id: "otp_1".into(),
                 otp_type: OtpType::Activation,
                 code_mac: "mac".into(),
+                issued_at_ms: NOW,
                 expires_at_ms: NOW + 600_000,
                 sent_to: "ada@example.com".into(),
             },

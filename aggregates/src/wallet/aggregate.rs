@@ -7,7 +7,7 @@ use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
 use super::WalletEvent;
-use crate::money::format_minor;
+use crate::money::{format_minor, MAX_MINOR};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WalletCommand {
@@ -54,8 +54,10 @@ pub enum WalletCommand {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WalletError {
-    #[error("amounts must be positive")]
+    #[error("amounts must be positive and at most MAX_MINOR")]
     InvalidAmount,
+    #[error("the balance would pass MAX_MINOR")]
+    BalanceTooHigh,
     #[error("the balance is too low")]
     InsufficientCredits,
     #[error("no such hold")]
@@ -91,15 +93,20 @@ impl Wallet {
         description: String,
         fiat: i64,
         session: Option<String>,
-    ) -> WalletEvent {
-        WalletEvent::Credited {
+    ) -> Result<WalletEvent, WalletError> {
+        let balance = self
+            .balance
+            .checked_add(amount)
+            .filter(|balance| *balance <= MAX_MINOR)
+            .ok_or(WalletError::BalanceTooHigh)?;
+        Ok(WalletEvent::Credited {
             entry_id,
             amount,
-            balance: self.balance + amount,
+            balance,
             description,
             fiat,
             checkout_session: session,
-        }
+        })
     }
 
     fn debited(
@@ -120,8 +127,9 @@ impl Wallet {
     }
 }
 
+/// An amount to credit, debit or hold: positive and within [`MAX_MINOR`].
 fn positive(amount: i64) -> Result<i64, WalletError> {
-    if amount > 0 {
+    if (1..=MAX_MINOR).contains(&amount) {
         Ok(amount)
     } else {
         Err(WalletError::InvalidAmount)
@@ -146,7 +154,7 @@ impl Aggregate for Wallet {
                 entry_id,
                 amount,
                 description,
-            } => self.credited(entry_id, positive(amount)?, description, 0, None),
+            } => self.credited(entry_id, positive(amount)?, description, 0, None)?,
             WalletCommand::CreditPurchase {
                 entry_id,
                 amount,
@@ -161,13 +169,9 @@ impl Aggregate for Wallet {
                     format_minor(amount),
                     format_minor(fiat)
                 );
-                self.credited(
-                    entry_id,
-                    positive(amount)?,
-                    description,
-                    fiat,
-                    Some(checkout_session),
-                )
+                let amount = positive(amount)?;
+                let fiat = positive(fiat)?;
+                self.credited(entry_id, amount, description, fiat, Some(checkout_session))?
             }
             WalletCommand::Debit {
                 entry_id,
@@ -175,7 +179,7 @@ impl Aggregate for Wallet {
                 description,
             } => self.debited(entry_id, positive(amount)?, description)?,
             WalletCommand::SetBalance { entry_id, balance } => {
-                if balance < 0 {
+                if !(0..=MAX_MINOR).contains(&balance) {
                     return Err(WalletError::InvalidAmount);
                 }
                 let description = format!(
@@ -185,7 +189,7 @@ impl Aggregate for Wallet {
                 );
                 match balance - self.balance {
                     0 => return Ok(()),
-                    up if up > 0 => self.credited(entry_id, up, description, 0, None),
+                    up if up > 0 => self.credited(entry_id, up, description, 0, None)?,
                     down => self.debited(entry_id, -down, description)?,
                 }
             }

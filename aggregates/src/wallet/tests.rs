@@ -227,3 +227,66 @@ async fn the_first_stripe_customer_linked_stays() {
         .await
         .then_expect_events(vec![]);
 }
+
+#[tokio::test]
+async fn no_amount_or_balance_passes_a_trillion_credits() {
+    use crate::money::MAX_MINOR;
+    let set = |balance: i64| WalletCommand::SetBalance {
+        entry_id: "t1".into(),
+        balance,
+    };
+    Wallets::with(())
+        .given_no_previous_events()
+        .when_async(set(MAX_MINOR + 1))
+        .await
+        .then_expect_error(WalletError::InvalidAmount);
+    Wallets::with(())
+        .given_no_previous_events()
+        .when_async(set(MAX_MINOR))
+        .await
+        .then_expect_events(vec![credited(
+            "t1",
+            MAX_MINOR,
+            MAX_MINOR,
+            "Admin updated credits from 0.0 to 1000000000000.0.",
+        )]);
+    // A purchase that would take the balance past the bound is refused, not wrapped.
+    let purchase = WalletCommand::CreditPurchase {
+        entry_id: "t2".into(),
+        amount: 50_000,
+        fiat: 500,
+        checkout_session: "cs_1".into(),
+    };
+    Wallets::with(())
+        .given(vec![credited(
+            "t1",
+            MAX_MINOR - 49_999,
+            MAX_MINOR - 49_999,
+            "seed",
+        )])
+        .when_async(purchase.clone())
+        .await
+        .then_expect_error(WalletError::BalanceTooHigh);
+    Wallets::with(())
+        .given(vec![credited(
+            "t1",
+            MAX_MINOR - 50_000,
+            MAX_MINOR - 50_000,
+            "seed",
+        )])
+        .when_async(purchase)
+        .await
+        .then_expect_events(vec![WalletEvent::Credited {
+            entry_id: "t2".into(),
+            amount: 50_000,
+            balance: MAX_MINOR,
+            description: "User bought 500.0 credits for $5.0.".into(),
+            fiat: 500,
+            checkout_session: Some("cs_1".into()),
+        }]);
+    Wallets::with(())
+        .given(ten())
+        .when_async(debit(i64::MAX))
+        .await
+        .then_expect_error(WalletError::InvalidAmount);
+}

@@ -90,6 +90,11 @@ pub struct Config {
     )]
     pub rate_limit_per_second: u32,
 
+    /// Redis that processes share rate-limit budgets through (redis://HOST:PORT); unset:
+    /// each process keeps its own.
+    #[arg(long, env = "RATE_LIMIT_REDIS_URL", global = true)]
+    pub rate_limit_redis_url: Option<String>,
+
     /// Purchase tiers as a JSON list of {lower_limit, upper_limit, rate, stripe_price_id}
     /// (limits in USD, rate in credits per USD); default one tier, 5 to 10000 USD at 100.
     #[arg(long, env = "CREDITS_RATE", global = true)]
@@ -167,6 +172,7 @@ impl Config {
             google_client_id: self.google_client_id.clone(),
             google_jwks_url: self.google_jwks_url.clone(),
             rate_limit_per_second: self.rate_limit_per_second,
+            rate_limit_redis_url: self.rate_limit_redis_url.clone(),
             stripe_webhook_secrets: std::env::var("STRIPE_WEBHOOK_SECRET")
                 .unwrap_or_default()
                 .split(',')
@@ -174,6 +180,7 @@ impl Config {
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
                 .collect(),
+            ..crate::state::Settings::default()
         })
     }
 }

@@ -45,6 +45,8 @@ pub enum ApiError {
     RateLimited { retry_after: u64 },
     #[error("request too large")]
     TooLarge,
+    #[error("the Authorization header is too large")]
+    HeaderTooLarge,
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]

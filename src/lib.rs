@@ -12,6 +12,8 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod limits;
+pub mod listen;
 pub mod mail;
 pub mod secrets;
 pub mod server;

@@ -1,6 +1,5 @@
 //! `clara serve`: open the database, catch the views up, serve HTTP until SIGTERM or Ctrl-C.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -59,13 +58,14 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         )
     })?;
     tracing::info!(address = %listener.local_addr()?, database = db_kind(&db), "clara is listening");
-    axum::serve(
+    let read_timeout = state.settings.read_timeout;
+    crate::listen::serve(
         listener,
-        crate::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        crate::router(state),
+        read_timeout,
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("the HTTP server failed")?;
+    .await;
 
     let _ = stop.send(true);
     let _ = background.await;

@@ -10,7 +10,7 @@ use crate::auth::password::Passwords;
 use crate::auth::totp::TotpKeys;
 use crate::clock::Clock;
 use crate::commands::CommandBus;
-use crate::http::rate_limit::RateLimiter;
+use crate::limits::RateLimiter;
 use crate::mail::{MailSettings, Mailer, Transport};
 use crate::secrets::Secrets;
 use crate::storage::{Db, Projector};
@@ -35,8 +35,13 @@ pub struct Settings {
     pub stripe_api: Option<(String, String, String)>,
     /// Purchase tiers: amounts in USD and the credits a dollar buys.
     pub credit_rates: Vec<crate::stripe::rates::RateTier>,
-    /// Requests per second per credential or client address; 0 turns limits off.
+    /// Requests per second per verified owner or client address; 0 turns limits off.
     pub rate_limit_per_second: u32,
+    /// Redis that processes share their rate-limit budgets through (unset: per process).
+    pub rate_limit_redis_url: Option<String>,
+    /// How long a request's headers may take to arrive and its body may stall (30 s, the
+    /// contract's; tests shorten it).
+    pub read_timeout: std::time::Duration,
 }
 
 impl Default for Settings {
@@ -48,6 +53,8 @@ impl Default for Settings {
             google_client_id: None,
             google_jwks_url: crate::auth::google::GOOGLE_JWKS_URL.to_string(),
             rate_limit_per_second: 10,
+            rate_limit_redis_url: None,
+            read_timeout: std::time::Duration::from_secs(30),
             stripe_webhook_secrets: Vec::new(),
             credit_rates: crate::stripe::rates::default_tiers(),
             stripe_api: None,
@@ -98,7 +105,10 @@ impl AppState {
             settings.google_jwks_url.clone(),
             clock.clone(),
         ));
-        let limiter = Arc::new(RateLimiter::new(settings.rate_limit_per_second));
+        let limiter = Arc::new(RateLimiter::new(
+            settings.rate_limit_per_second,
+            settings.rate_limit_redis_url.as_deref(),
+        )?);
         let stripe = settings.stripe_api.as_ref().map(|(key, base, client_url)| {
             Arc::new(StripeSettings {
                 api: StripeApi::new(key, base),

@@ -1,17 +1,21 @@
 //! Finding an account by e-mail: the EmailClaim aggregate names its owner.
 
-use clara_aggregates::names::normalise_email;
+use clara_aggregates::names::{is_email, normalise_email};
 use clara_aggregates::User;
 
 use crate::commands::{load_pair, Loaded};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The registered user owning `email`, with their aggregate as loaded.
+/// The registered user owning `email`, with their aggregate as loaded. Text that is no
+/// address (a NUL, say) owns nothing, and never reaches the store.
 pub async fn by_email(
     state: &AppState,
     email: &str,
 ) -> Result<Option<(String, Loaded<User>)>, ApiError> {
+    if !is_email(email) {
+        return Ok(None);
+    }
     let address = normalise_email(email);
     // When this process keeps the claim and the account it named, one read checks both.
     let named = state

@@ -1,6 +1,7 @@
 //! Recognising which of the contract's credential forms an `Authorization` header carries.
 
 use base64::Engine;
+use subtle::ConstantTimeEq;
 
 use crate::secrets::Secrets;
 
@@ -76,12 +77,7 @@ fn parse_basic(encoded: &str) -> Option<Credential> {
 
 /// Compares without an early exit, so the time taken does not reveal how much of a key matched.
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let mut diff = a.len() ^ b.len();
-    for (i, byte) in a.iter().enumerate() {
-        diff |= usize::from(byte ^ b.get(i).copied().unwrap_or(0));
-    }
-    diff == 0
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 #[cfg(test)]

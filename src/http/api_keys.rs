@@ -2,13 +2,14 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use clara_projections::ApiKeyView;
 use serde_json::{json, Value};
 
 use super::context::Caller;
+use super::path::Path;
 use super::render::{http_date, user};
 use super::success;
 use crate::accounts::api_key;

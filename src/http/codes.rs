@@ -2,7 +2,7 @@
 //! Disable 2FA. The `{user_id}` segment carries the e-mail on the first three, as in the
 //! contract's paths.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use clara_aggregates::OtpType;
@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use super::body::{parse, RawBody, Validate};
 use super::context::Caller;
+use super::path::Path;
 use super::validate::is_password;
 use super::{render, success};
 use crate::accounts::otp;

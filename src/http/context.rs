@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use tower_http::request_id::RequestId;
 
 use crate::accounts::session::user_view;
@@ -17,10 +18,35 @@ use crate::state::AppState;
 
 pub struct Caller {
     pub credential: Credential,
-    /// The verified principal, or why the credential was refused (answered only by routes
-    /// that need one).
-    principal: Result<Principal, ApiError>,
+    /// The verified principal; none when the credential is missing or refused (answered
+    /// 401 only by routes that need one).
+    principal: Option<Principal>,
     pub meta: Meta,
+}
+
+/// A request's credential and, once verified, its principal: resolved once per request, by
+/// the rate limiter when limits are on, else by [`Caller`].
+#[derive(Clone)]
+pub struct Verified {
+    pub credential: Credential,
+    pub principal: Option<Principal>,
+}
+
+impl Verified {
+    /// Verifies the `Authorization` header; fails only when the store cannot answer.
+    pub async fn resolve(headers: &HeaderMap, state: &AppState) -> Result<Self, ApiError> {
+        let header = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let credential = Credential::parse(header, &state.secrets);
+        let principal = match Principal::resolve(&credential, state).await {
+            Ok(principal) => Some(principal),
+            Err(error @ (ApiError::Unavailable(_) | ApiError::Internal(_))) => return Err(error),
+            Err(_) => None,
+        };
+        Ok(Self {
+            credential,
+            principal,
+        })
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -30,16 +56,14 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let credential = Credential::parse(header, &state.secrets);
-        let principal = Principal::resolve(&credential, state).await;
-        if let Err(ApiError::Unavailable(_) | ApiError::Internal(_)) = &principal {
-            return Err(principal.unwrap_err());
-        }
-        let actor = match principal.as_ref().ok().and_then(Principal::user_id) {
+        let Verified {
+            credential,
+            principal,
+        } = match parts.extensions.remove::<Verified>() {
+            Some(verified) => verified,
+            None => Verified::resolve(&parts.headers, state).await?,
+        };
+        let actor = match principal.as_ref().and_then(Principal::user_id) {
             Some(user_id) => user_id.to_string(),
             None => credential.actor().to_string(),
         };
@@ -66,7 +90,7 @@ impl FromRequestParts<AppState> for Caller {
 impl Caller {
     /// The verified principal; 401 when there is none.
     fn principal(&self) -> Result<&Principal, ApiError> {
-        self.principal.as_ref().map_err(|_| ApiError::Unauthorized)
+        self.principal.as_ref().ok_or(ApiError::Unauthorized)
     }
 
     /// Admits the public key only.

@@ -51,6 +51,7 @@ impl ApiError {
             ApiError::Conflict => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::HeaderTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -83,7 +84,7 @@ impl ApiError {
             ApiError::NoRate => "No credits rate found for the given amount.",
             ApiError::MethodNotAllowed => "The requested method is not allowed for this route.",
             ApiError::Conflict => "The resource was modified concurrently. Please retry.",
-            ApiError::TooLarge => "The request is too large.",
+            ApiError::TooLarge | ApiError::HeaderTooLarge => "The request is too large.",
             ApiError::RateLimited { .. } => "You have exceeded the rate limit.",
             ApiError::Unavailable(_) => "The service is temporarily unavailable.",
             ApiError::Internal(_) => "Something went wrong.",

@@ -4,8 +4,9 @@ mod api_keys;
 mod auth_routes;
 mod body;
 mod codes;
-mod context;
+pub mod context;
 mod envelope;
+mod path;
 pub mod rate_limit;
 mod render;
 mod stripe;
@@ -22,6 +23,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -81,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::enforce))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyTimeoutLayer::new(state.settings.read_timeout))
         .layer(CatchPanicLayer::custom(envelope::panic_response))
         .layer(
             TraceLayer::new_for_http()

@@ -1,110 +1,71 @@
-//! Rate limits: each bearer credential (user token, API key) and, for calls without one, each
-//! client address gets `RATE_LIMIT_PER_SECOND` requests per second (10 by default; 0 turns
-//! limits off). Beyond that: 429 in the envelope with `Retry-After`. The private key is not
+//! The rate-limit middleware: an oversized `Authorization` header is refused (431) before
+//! anything else; then the credential is verified once, for the limit and for the handler,
+//! and the request draws on its verified owner's budget, or on its client address's when it
+//! has no verified owner. Past the budget: 429 with `Retry-After`. The private key is not
 //! limited, nor are Health, Version and the signed Stripe webhook.
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::context::Verified;
+use crate::auth::principal::Principal;
 use crate::error::ApiError;
+use crate::limits::LimitKey;
 use crate::state::AppState;
 
-/// Counters are dropped once this many keys are tracked and their second has passed.
-const PRUNE_ABOVE: usize = 50_000;
+/// The longest `Authorization` header read; a credential of any form is far shorter.
+pub const MAX_AUTHORIZATION_BYTES: usize = 8 * 1024;
 
-pub struct RateLimiter {
-    per_second: u32,
-    windows: Mutex<HashMap<String, (i64, u32)>>,
-}
-
-impl RateLimiter {
-    pub fn new(per_second: u32) -> Self {
-        Self {
-            per_second,
-            windows: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Counts a request of `key` at `now_ms`: `Err(seconds to wait)` past the limit.
-    pub fn admit(&self, key: &str, now_ms: i64) -> Result<(), u64> {
-        if self.per_second == 0 {
-            return Ok(());
-        }
-        let second = now_ms.div_euclid(1000);
-        let mut windows = self
-            .windows
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if windows.len() > PRUNE_ABOVE {
-            windows.retain(|_, (at, _)| *at >= second);
-        }
-        let (at, count) = windows.entry(key.to_string()).or_insert((second, 0));
-        if *at != second {
-            (*at, *count) = (second, 0);
-        }
-        if *count >= self.per_second {
-            return Err(1);
-        }
-        *count += 1;
-        Ok(())
-    }
-}
-
-/// Which counter a request draws on, if any.
-fn limit_key(request: &Request, state: &AppState) -> Option<String> {
-    let path = request.uri().path();
-    // Stripe's deliveries are verified by signature and retried by Stripe when refused.
-    if path.ends_with("/health") || path.ends_with("/version") || path.ends_with("/stripe/settle") {
-        return None;
-    }
-    let auth = request
+pub async fn enforce(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let oversized = request
         .headers()
         .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if auth.starts_with("Bearer ") {
-        return Some(format!("credential {auth}"));
+        .is_some_and(|value| value.len() > MAX_AUTHORIZATION_BYTES);
+    if oversized {
+        return ApiError::HeaderTooLarge.into_response();
     }
-    if auth.trim() == state.secrets.private_api_key {
-        return None;
+    if !state.limiter.is_on() || exempt(request.uri().path()) {
+        return next.run(request).await;
     }
-    let ip = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
-    Some(format!("address {}", ip.unwrap_or_default()))
-}
-
-pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if let Some(key) = limit_key(&request, &state) {
-        if let Err(retry_after) = state.limiter.admit(&key, state.clock.now_ms()) {
-            return ApiError::RateLimited { retry_after }.into_response();
+    let verified = match Verified::resolve(request.headers(), &state).await {
+        Ok(verified) => verified,
+        Err(error) => return error.into_response(),
+    };
+    let key = match &verified.principal {
+        Some(Principal::Admin) => None,
+        Some(principal) => match principal.user_id() {
+            Some(user_id) => Some(LimitKey::Owner(user_id.to_string())),
+            None => Some(client_address(&request)),
+        },
+        None => Some(client_address(&request)),
+    };
+    request.extensions_mut().insert(verified);
+    if let Some(key) = key {
+        if let Err(wait) = state.limiter.admit(&key).await {
+            let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            return ApiError::RateLimited {
+                retry_after: retry_after.max(1),
+            }
+            .into_response();
         }
     }
     next.run(request).await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::RateLimiter;
+/// Routes outside the limits: probes, and Stripe's deliveries, which are verified by
+/// signature and retried by Stripe when refused.
+fn exempt(path: &str) -> bool {
+    path.ends_with("/health") || path.ends_with("/version") || path.ends_with("/stripe/settle")
+}
 
-    #[test]
-    fn a_key_gets_its_quota_per_second_and_others_are_unaffected() {
-        let limiter = RateLimiter::new(2);
-        assert!(limiter.admit("a", 1_000).is_ok());
-        assert!(limiter.admit("a", 1_999).is_ok());
-        assert_eq!(limiter.admit("a", 1_999), Err(1));
-        assert!(limiter.admit("b", 1_999).is_ok());
-        assert!(
-            limiter.admit("a", 2_000).is_ok(),
-            "a new second, a new quota"
-        );
-        assert!(RateLimiter::new(0).admit("a", 0).is_ok());
-    }
+fn client_address(request: &Request) -> LimitKey {
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+    LimitKey::address(ip)
 }

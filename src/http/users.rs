@@ -1,12 +1,13 @@
 //! User routes: View and Update.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
 use super::body::{parse, RawBody, Validate};
 use super::context::Caller;
+use super::path::Path;
 use super::validate::is_name;
 use super::{render, success};
 use crate::accounts::profile::{update as update_profile, ProfileChange};

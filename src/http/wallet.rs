@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use clara_projections::TransactionView;
@@ -12,6 +12,7 @@ use serde_json::{json, Number, Value};
 use super::api_keys::page;
 use super::body::{parse, RawBody, Validate};
 use super::context::Caller;
+use super::path::Path;
 use super::render::{credits, http_date, user};
 use super::success;
 use crate::accounts::credits as wallet;

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::commands::Meta;
 use crate::error::ApiError;
-use crate::ids::new_id;
+use crate::ids::{is_id, new_id};
 use crate::state::AppState;
 
 /// Applies the event in `body` (already verified); anything it does not concern is ignored.
@@ -31,7 +31,7 @@ pub async fn settle(state: &AppState, body: &[u8], meta: &Meta) -> Result<(), Ap
         tracing::warn!("a paid Checkout session lacks the metadata to credit it; ignored");
         return Ok(());
     };
-    if !state.users.load(&user_id).await?.is_registered() {
+    if !is_id("user", &user_id) || !state.users.load(&user_id).await?.is_registered() {
         tracing::warn!(user_id = %user_id, "a paid Checkout session names an unknown user; ignored");
         return Ok(());
     }

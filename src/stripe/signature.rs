@@ -4,6 +4,7 @@
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use subtle::ConstantTimeEq;
 
 /// How far the signed time may be from ours.
 pub const TOLERANCE_SECONDS: i64 = 300;
@@ -15,7 +16,7 @@ pub fn verify(header: &str, body: &[u8], secrets: &[String], now_seconds: i64) -
     let mut signatures = Vec::new();
     for part in header.split(',') {
         match part.trim().split_once('=') {
-            Some(("t", t)) => timestamp = t.parse::<i64>().ok(),
+            Some(("t", t)) => timestamp = unix_seconds(t),
             Some(("v1", sig)) => signatures.push(sig),
             _ => {}
         }
@@ -23,15 +24,24 @@ pub fn verify(header: &str, body: &[u8], secrets: &[String], now_seconds: i64) -
     let Some(timestamp) = timestamp else {
         return false;
     };
-    if (now_seconds - timestamp).abs() > TOLERANCE_SECONDS {
+    if now_seconds.abs_diff(timestamp) > TOLERANCE_SECONDS.unsigned_abs() {
         return false;
     }
     secrets.iter().any(|secret| {
         let expected = sign(secret, timestamp, body);
         signatures
             .iter()
-            .any(|sig| constant_time_eq(sig.as_bytes(), expected.as_bytes()))
+            .any(|sig| bool::from(sig.as_bytes().ct_eq(expected.as_bytes())))
     })
+}
+
+/// A `t=` value exactly as Stripe writes it: decimal digits, no sign, no leading zero, at
+/// most 12 of them (Unix seconds until the year 33658).
+fn unix_seconds(text: &str) -> Option<i64> {
+    let canonical = (1..=12).contains(&text.len())
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && !(text.len() > 1 && text.starts_with('0'));
+    canonical.then(|| text.parse().ok()).flatten()
 }
 
 /// The hex `v1` signature of `body` at `timestamp` (also what tests sign with).
@@ -45,10 +55,6 @@ pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -85,5 +91,30 @@ mod tests {
         assert!(!verify("v1=abc", body, &secrets, NOW));
         let rolled = format!("t={NOW},v1=deadbeef,v1={}", sign("whsec_new", NOW, body));
         assert!(verify(&rolled, body, &secrets, NOW));
+    }
+
+    #[test]
+    fn the_time_is_read_only_as_stripe_writes_it() {
+        let secrets = vec!["whsec".to_string()];
+        let body = b"{}";
+        let v1 = sign("whsec", NOW, body);
+        for t in [
+            "+1800000000",
+            "01800000000",
+            " 1800000000",
+            "1800000000.0",
+            "-0",
+            "",
+        ] {
+            assert!(
+                !verify(&format!("t={t},v1={v1}"), body, &secrets, NOW),
+                "{t:?}"
+            );
+        }
+        // Times that would overflow a subtraction are merely out of tolerance.
+        assert!(!verify("t=999999999999,v1=00", body, &secrets, i64::MIN));
+        assert_eq!(unix_seconds("0"), Some(0));
+        assert_eq!(unix_seconds("1800000000"), Some(NOW));
+        assert_eq!(unix_seconds("1234567890123"), None);
     }
 }

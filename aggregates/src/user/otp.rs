@@ -3,6 +3,7 @@
 //! resends, the hourly caps on sends and wrong tries.
 
 use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
 
 /// Wrong tries a code survives; the next try is refused even with the right code.
 pub const MAX_OTP_FAILURES: u32 = 5;
@@ -58,7 +59,7 @@ impl LiveOtp {
     pub fn check(&self, code_mac: &str, now_ms: i64) -> Check {
         if now_ms >= self.expires_at_ms || self.failures >= MAX_OTP_FAILURES {
             Check::Dead
-        } else if constant_time_eq(self.code_mac.as_bytes(), code_mac.as_bytes()) {
+        } else if bool::from(self.code_mac.as_bytes().ct_eq(code_mac.as_bytes())) {
             Check::Valid
         } else {
             Check::Wrong
@@ -118,10 +119,6 @@ fn within_window(times: &[i64], now_ms: i64) -> impl Iterator<Item = i64> + '_ {
         .iter()
         .copied()
         .filter(move |t| *t > now_ms - CODE_WINDOW_MS && *t <= now_ms)
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! so hashing can neither starve the async runtime nor pile up threads.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use anyhow::anyhow;
@@ -19,6 +20,8 @@ pub struct Passwords {
     /// A hash of nothing anyone knows, verified against when the e-mail is unknown so that
     /// the answer takes as long as for a wrong password.
     decoy: Arc<tokio::sync::OnceCell<String>>,
+    /// New hashes made so far: each costs a core ~15 ms, so callers avoid needless ones.
+    hashes_made: Arc<AtomicU64>,
 }
 
 impl Passwords {
@@ -36,11 +39,18 @@ impl Passwords {
             params,
             pool: HashPool::new(cores),
             decoy: Arc::default(),
+            hashes_made: Arc::default(),
         }
+    }
+
+    /// How many new hashes this process has made.
+    pub fn hashes_made(&self) -> u64 {
+        self.hashes_made.load(Ordering::Relaxed)
     }
 
     /// The PHC string of `password` with a fresh random salt.
     pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+        self.hashes_made.fetch_add(1, Ordering::Relaxed);
         let params = self.params.clone();
         let hashed = self
             .pool

@@ -75,15 +75,17 @@ impl RateLimiter {
         self.per_second > 0
     }
 
+    /// How many budgets this process keeps in memory.
+    pub fn tracked(&self) -> usize {
+        self.local.as_ref().map_or(0, |local| local.len())
+    }
+
     /// Counts one request of `key`: `Err(how long to wait)` past the budget.
     pub async fn admit(&self, key: &LimitKey) -> Result<(), Duration> {
+        // While Redis is away, limits held per process beat none.
         if let Some(shared) = &self.shared {
-            match shared.admit(key).await {
-                Ok(verdict) => return verdict,
-                // Limits held per process beat no limits while Redis is away.
-                Err(error) => {
-                    tracing::warn!(error = %format!("{error:#}"), "Redis rate limits unavailable; limiting in this process")
-                }
+            if let Some(verdict) = shared.admit(key).await {
+                return verdict;
             }
         }
         let Some(local) = &self.local else {

@@ -1,7 +1,8 @@
 //! Budgets shared by every process through Redis: the same GCRA as in-process, run as one
 //! Lua script against Redis's own clock, so processes whose clocks differ still agree.
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -11,6 +12,9 @@ use super::LimitKey;
 
 /// How long a request may wait on Redis before it is limited in-process instead.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
+/// After Redis failed, how long requests are limited in-process without asking it again,
+/// so that an outage does not add a time-out to every request.
+const RETRY_REDIS_AFTER: Duration = Duration::from_secs(5);
 
 /// GCRA: each budget keeps its theoretical arrival time (TAT) in microseconds. A request is
 /// admitted while TAT - now stays within the burst's tolerance; it then moves TAT on by one
@@ -36,6 +40,7 @@ pub struct SharedBudgets {
     script: redis::Script,
     interval_us: u64,
     tolerance_us: u64,
+    failed_at: Mutex<Option<Instant>>,
 }
 
 impl SharedBudgets {
@@ -49,11 +54,35 @@ impl SharedBudgets {
             interval_us,
             // A burst of `per_second` requests: all but the first ride on the tolerance.
             tolerance_us: interval_us * u64::from(per_second.saturating_sub(1)),
+            failed_at: Mutex::new(None),
         })
     }
 
-    /// The verdict on one request of `key`, or why Redis could not give it.
-    pub async fn admit(&self, key: &LimitKey) -> anyhow::Result<Result<(), Duration>> {
+    /// The verdict on one request of `key`; `None` while Redis cannot give it.
+    pub async fn admit(&self, key: &LimitKey) -> Option<Result<(), Duration>> {
+        let failed_at = *self.failed_at.lock().unwrap_or_else(|e| e.into_inner());
+        if failed_at.is_some_and(|at| at.elapsed() < RETRY_REDIS_AFTER) {
+            return None;
+        }
+        match self.ask(key).await {
+            Ok(verdict) => {
+                if failed_at.is_some() {
+                    tracing::info!("Redis rate limits are back");
+                }
+                *self.failed_at.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                Some(verdict)
+            }
+            Err(error) => {
+                if failed_at.is_none() {
+                    tracing::warn!(error = %format!("{error:#}"), "Redis rate limits unavailable; limiting in this process");
+                }
+                *self.failed_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+                None
+            }
+        }
+    }
+
+    async fn ask(&self, key: &LimitKey) -> anyhow::Result<Result<(), Duration>> {
         let attempt = async {
             let mut connection = self.connection().await?.clone();
             let wait_us: u64 = self
@@ -78,6 +107,7 @@ impl SharedBudgets {
         self.connection
             .get_or_try_init(|| async {
                 let config = ConnectionManagerConfig::new()
+                    .set_number_of_retries(1)
                     .set_connection_timeout(Some(REDIS_TIMEOUT))
                     .set_response_timeout(Some(REDIS_TIMEOUT));
                 ConnectionManager::new_with_config(self.client.clone(), config)

@@ -8,6 +8,8 @@ use crate::support::{assert_error, Backend, Client, Reply, TestApp};
 
 crate::on_both_backends!(
     an_authenticator_code_signs_in_once_per_step,
+    wrong_authenticator_codes_lock_sign_in,
+    an_emailed_code_does_not_pass_an_enrolled_authenticator,
     the_method_must_be_email_or_totp
 );
 
@@ -32,6 +34,80 @@ async fn login(app: &TestApp, code: &str) -> Reply {
         Some(&body),
     )
     .await
+}
+
+/// Ada with an authenticator enrolled: her reply, the user path and the secret.
+async fn enrolled_ada(app: &TestApp) -> (Reply, String, String) {
+    let (ada, code) = active_ada(app).await;
+    let path = format!(
+        "/api/v1/users/{}/2fa",
+        ada.json["data"]["id"].as_str().unwrap()
+    );
+    let body = format!(r#"{{"code": "{code}", "method": "totp"}}"#);
+    let enrolled = app.as_user(Method::POST, &path, &ada, Some(&body)).await;
+    assert_eq!(enrolled.status, StatusCode::OK, "{}", enrolled.text);
+    let secret = enrolled.json["data"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (ada, path, secret)
+}
+
+/// The attack: guess authenticator codes at sign-in, as fast as the server answers.
+async fn wrong_authenticator_codes_lock_sign_in(backend: Backend) {
+    let app = TestApp::with_mail(backend).await;
+    let (_, _, secret) = enrolled_ada(&app).await;
+    let right = code_at(&secret, app.state.clock.now_ms()).unwrap();
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let limit = clara_aggregates::user::lockout::MAX_FAILED_LOGINS;
+    for _ in 0..limit {
+        let reply = login(&app, wrong).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(reply.json["data"]["is_2fa_enabled"], true);
+    }
+    assert_eq!(
+        app.count_events(Some("SecondFactorFailed")).await,
+        i64::from(limit)
+    );
+    // Locked: even the right password and code are refused, as a wrong password is.
+    assert_error(
+        &login(&app, &right).await,
+        StatusCode::UNAUTHORIZED,
+        "Authorization header or OTP is either missing, invalid or expired.",
+    );
+}
+
+/// The attack: with the public key, have a TWO_FACTOR_AUTH code mailed and use it instead of
+/// the authenticator.
+async fn an_emailed_code_does_not_pass_an_enrolled_authenticator(backend: Backend) {
+    let app = TestApp::with_mail(backend).await;
+    let (ada, path, secret) = enrolled_ada(&app).await;
+    let send = format!("/api/v1/users/{ADA}/otp/TWO_FACTOR_AUTH");
+    app.send(Method::POST, &send, Some(&app.public_key()), None)
+        .await;
+    let mailed = app.code(ADA, 3).await;
+    let reply = login(&app, &mailed).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text);
+    assert_eq!(reply.json["data"]["is_2fa_enabled"], true);
+    let body = format!(r#"{{"code": "{mailed}"}}"#);
+    let disabled = app.as_user(Method::DELETE, &path, &ada, Some(&body)).await;
+    assert_eq!(
+        disabled.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        disabled.text
+    );
+    let view = app
+        .user_view(ada.json["data"]["id"].as_str().unwrap())
+        .await;
+    assert_eq!(view.json["data"]["is_2fa_enabled"], true);
+    // The authenticator's own code still signs in.
+    let code = code_at(&secret, app.state.clock.now_ms()).unwrap();
+    assert_eq!(login(&app, &code).await.status, StatusCode::OK);
 }
 
 async fn an_authenticator_code_signs_in_once_per_step(backend: Backend) {

@@ -17,6 +17,7 @@ use crate::support::{assert_error, Backend, Reply, TestApp};
 crate::on_both_backends!(
     a_new_google_identity_registers_an_active_user,
     a_known_email_signs_in_and_is_activated,
+    google_takes_an_unproven_account_from_whoever_registered_it,
     forged_and_mismatched_tokens_are_401_and_change_nothing,
     google_keys_are_cached_for_their_max_age,
     google_sign_in_needs_a_body_and_configuration,
@@ -122,6 +123,67 @@ async fn a_known_email_signs_in_and_is_activated(backend: Backend) {
         &google(&app, &sign(&other, KID)).await,
         StatusCode::UNAUTHORIZED,
         UNAUTHORIZED,
+    );
+}
+
+/// The attack: register the victim's address with a password of one's own, keep the token
+/// and API key, and wait for the victim to sign in with Google.
+async fn google_takes_an_unproven_account_from_whoever_registered_it(backend: Backend) {
+    let (app, _) = app_with_google(backend).await;
+    let squatter = app.register("ada@example.com").await;
+    let user_path = format!(
+        "/api/v1/users/{}",
+        squatter.json["data"]["id"].as_str().unwrap()
+    );
+    let key = app
+        .as_user(
+            Method::GET,
+            &format!("{user_path}/api_key"),
+            &squatter,
+            None,
+        )
+        .await;
+    let api_key = format!("Bearer {}", key.json["data"]["token"].as_str().unwrap());
+    assert_eq!(
+        app.send(Method::GET, &user_path, Some(&api_key), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    let victim = google(&app, &sign(&claims("ada@example.com"), KID)).await;
+    assert_eq!(victim.status, StatusCode::CREATED, "{}", victim.text);
+    assert_eq!(victim.json["data"]["is_active"], true);
+
+    // The squatter's token, API key and password are all gone; the victim's session works.
+    for auth in [crate::support::Client::bearer(&squatter), api_key] {
+        assert_error(
+            &app.send(Method::GET, &user_path, Some(&auth), None).await,
+            StatusCode::UNAUTHORIZED,
+            UNAUTHORIZED,
+        );
+    }
+    assert_error(
+        &app.login("ada@example.com", crate::support::Client::PASSWORD)
+            .await,
+        StatusCode::UNAUTHORIZED,
+        UNAUTHORIZED,
+    );
+    assert_eq!(
+        app.as_user(Method::GET, &user_path, &victim, None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(app.count_events(Some("PasswordCleared")).await, 1);
+    // A second Google sign-in to the now active account takes nothing more away.
+    let again = google(&app, &sign(&claims("ada@example.com"), KID)).await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(
+        app.as_user(Method::GET, &user_path, &victim, None)
+            .await
+            .status,
+        StatusCode::OK
     );
 }
 

@@ -205,7 +205,8 @@ impl TestApp {
         Self::open_adjusted(database_url, smtp_port, |_| {}).await
     }
 
-    async fn open_adjusted(
+    /// Another service instance on an existing database, with settings `adjust` changes.
+    pub async fn open_adjusted(
         database_url: &str,
         smtp_port: Option<u16>,
         adjust: impl FnOnce(&mut Settings),

@@ -121,6 +121,30 @@ async fn bad_missing_or_stale_signatures_are_400_and_change_nothing(backend: Bac
         (body.clone(), Some(signed(NEW, now() - 301, &body))),
         (tampered, Some(signed(NEW, now(), &body))),
         (body.clone(), Some("t=1,v1=".to_string())),
+        // The signed time in another spelling than Stripe's, or one that would overflow.
+        (
+            body.clone(),
+            Some(format!(
+                "t=+{},v1={}",
+                now(),
+                sign(NEW, now(), body.as_bytes())
+            )),
+        ),
+        (
+            body.clone(),
+            Some(format!(
+                "t=0{},v1={}",
+                now(),
+                sign(NEW, now(), body.as_bytes())
+            )),
+        ),
+        (
+            body.clone(),
+            Some(format!(
+                "t=-9223372036854775808,v1={}",
+                sign(NEW, now(), body.as_bytes())
+            )),
+        ),
     ] {
         let (status, text) = deliver(app.client.router.clone(), payload, signature).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
@@ -130,6 +154,18 @@ async fn bad_missing_or_stale_signatures_are_400_and_change_nothing(backend: Bac
 }
 
 async fn unknown_events_and_unpaid_sessions_are_acknowledged_and_ignored(backend: Backend) {
+    // A signed session naming no user id (a NUL, say) is acknowledged, not a 500.
+    let app_nul = app(backend).await;
+    let nul = completed("cs_nul", "user_\u{0}", "paid");
+    let (status, text) = deliver(
+        app_nul.client.router.clone(),
+        nul.clone(),
+        Some(signed(NEW, now(), &nul)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert_eq!(app_nul.count_events(None).await, 0);
+    drop(app_nul);
     let app = app(backend).await;
     let ada = app.register("ada@example.com").await;
     let user_id = ada.json["data"]["id"].as_str().unwrap();

@@ -60,6 +60,8 @@ pub struct TestApp {
     pub smtp: Option<SmtpSink>,
     pub outbox: PathBuf,
     sqlite_dir: Option<PathBuf>,
+    /// The PostgreSQL database this app created, dropped with it.
+    postgres_database: Option<String>,
     stop: Option<tokio::sync::watch::Sender<bool>>,
 }
 
@@ -165,13 +167,14 @@ impl TestApp {
         adjust: impl FnOnce(&mut Settings),
     ) -> Self {
         let suffix = uuid::Uuid::new_v4().simple().to_string();
-        let (database_url, sqlite_dir) = match backend {
+        let (database_url, sqlite_dir, postgres_database) = match backend {
             Backend::Sqlite => {
                 let dir = std::env::temp_dir().join(format!("clara-test-{suffix}"));
                 std::fs::create_dir_all(&dir).unwrap();
                 (
                     format!("sqlite://{}", dir.join("clara.db").display()),
                     Some(dir),
+                    None,
                 )
             }
             Backend::Postgres => {
@@ -186,11 +189,12 @@ impl TestApp {
                     .unwrap();
                 pool.close().await;
                 let base = admin.rsplit_once('/').unwrap().0;
-                (format!("{base}/{name}"), None)
+                (format!("{base}/{name}"), None, Some(name))
             }
         };
         let mut app = Self::open_adjusted(&database_url, smtp_port, adjust).await;
         app.sqlite_dir = sqlite_dir;
+        app.postgres_database = postgres_database;
         app
     }
 
@@ -247,6 +251,7 @@ impl TestApp {
             smtp: None,
             outbox,
             sqlite_dir: None,
+            postgres_database: None,
             stop: None,
         }
     }
@@ -390,7 +395,29 @@ impl Drop for TestApp {
         if let Some(dir) = &self.sqlite_dir {
             let _ = std::fs::remove_dir_all(dir);
         }
+        if let Some(name) = self.postgres_database.take() {
+            drop_postgres_database(name);
+        }
     }
+}
+
+/// Drops a test database, closing whatever connections still use it. Runs on a thread of
+/// its own, since `Drop` cannot await, and is waited for so no database outlives its test.
+fn drop_postgres_database(name: String) {
+    let dropping = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            if let Ok(pool) = sqlx::PgPool::connect(&postgres_admin_url()).await {
+                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                let _ = sqlx::query(&sql).execute(&pool).await;
+                pool.close().await;
+            }
+        });
+    });
+    let _ = dropping.join();
 }
 
 /// The id of the user (or other object) in a reply's data.

@@ -15,7 +15,7 @@ use crate::mail::{MailSettings, Mailer, Transport};
 use crate::secrets::Secrets;
 use crate::storage::{Db, Projector};
 use crate::stripe::api::StripeApi;
-use crate::stripe::purchase::StripeSettings;
+use crate::stripe::StripeSettings;
 
 /// Tunable behaviour, from configuration.
 #[derive(Debug, Clone)]

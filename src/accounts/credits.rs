@@ -3,7 +3,7 @@
 use clara_aggregates::WalletCommand;
 use clara_projections::{TransactionView, UserView};
 
-use crate::accounts::session::view_after;
+use crate::accounts::users::view_after;
 use crate::commands::Meta;
 use crate::error::{ApiError, Resource};
 use crate::ids::new_id;

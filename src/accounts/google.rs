@@ -7,7 +7,8 @@ use clara_projections::UserView;
 
 use crate::accounts::lookup::by_email;
 use crate::accounts::register::claim_email;
-use crate::accounts::session::{new_session, view_after};
+use crate::accounts::session::new_session;
+use crate::accounts::users::view_after;
 use crate::commands::{retry_on_conflict, Meta};
 use crate::error::ApiError;
 use crate::ids::new_id;

@@ -7,7 +7,7 @@ use clara_aggregates::{
 use clara_projections::UserView;
 
 use crate::accounts::lookup::by_email;
-use crate::accounts::session::view_after;
+use crate::accounts::users::view_after;
 use crate::auth::totp::Enrolment;
 use crate::commands::Meta;
 use crate::error::{ApiError, Resource};

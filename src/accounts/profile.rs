@@ -3,7 +3,7 @@
 use clara_aggregates::UserCommand;
 use clara_projections::UserView;
 
-use crate::accounts::session::view_after;
+use crate::accounts::users::view_after;
 use crate::commands::Meta;
 use crate::error::ApiError;
 use crate::state::AppState;

@@ -5,7 +5,8 @@ use clara_aggregates::{EmailClaimCommand, OtpType, UserCommand};
 use clara_projections::UserView;
 
 use crate::accounts::otp::new_otp;
-use crate::accounts::session::{new_session, view_after};
+use crate::accounts::session::new_session;
+use crate::accounts::users::view_after;
 use crate::commands::{retry_on_conflict, Meta};
 use crate::error::ApiError;
 use crate::ids::new_id;

@@ -1,16 +1,16 @@
 //! Sign-in and sign-out: sessions on the User aggregate and the tokens that name them.
 
 use clara_aggregates::{FailedAttempt, NewSession, UserCommand};
-use clara_projections::{UserView, ViewSet};
+use clara_projections::UserView;
 
 use crate::accounts::lookup::by_email;
 use crate::accounts::otp::second_factor;
+use crate::accounts::users::view_after;
 use crate::auth::token::issue_user_token;
 use crate::commands::Meta;
-use crate::error::{ApiError, Resource};
+use crate::error::ApiError;
 use crate::ids::new_id;
 use crate::state::AppState;
-use crate::storage::views;
 
 /// A new session for `user_id` and the token that names it.
 pub fn new_session(state: &AppState, user_id: &str) -> (NewSession, String) {
@@ -76,24 +76,4 @@ pub async fn logout(
         session_id: session_id.to_string(),
     };
     state.users.execute(user_id, command, meta).await.map(drop)
-}
-
-/// The user view after a command whose own transaction folded `views`: as folded there,
-/// saving a read, or else as stored.
-pub async fn view_after(
-    state: &AppState,
-    user_id: &str,
-    views: Option<ViewSet>,
-) -> Result<UserView, ApiError> {
-    match views.and_then(|mut views| views.users.remove(user_id)) {
-        Some(view) => Ok(view),
-        None => user_view(state, user_id).await,
-    }
-}
-
-/// The user view as stored; its absence means the user does not exist.
-pub async fn user_view(state: &AppState, user_id: &str) -> Result<UserView, ApiError> {
-    views::user(&state.db, user_id)
-        .await?
-        .ok_or(ApiError::NotFound(Resource::User))
 }

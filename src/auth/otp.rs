@@ -49,7 +49,7 @@ impl OtpCodes {
                 code.trim().as_bytes(),
             ],
         );
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(digest)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Who a request acts as, once its credential has been verified.
 
 use crate::auth::credential::Credential;
-use crate::auth::token::{verify, verify_api_key, USER_TOKEN_PREFIX};
+use crate::auth::token::{verify, verify_api_key};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::views;
@@ -61,9 +61,4 @@ impl Principal {
             _ => None,
         }
     }
-}
-
-/// Strips the scheme off a user token, for tests and clients that hold the full string.
-pub fn user_jwt(token: &str) -> Option<&str> {
-    token.strip_prefix(USER_TOKEN_PREFIX)
 }

@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use super::load::{compare, drive};
 use super::{BenchArgs, Figure};
 use crate::state::AppState;
-use crate::storage::{views, Db};
+use crate::storage::Db;
 use crate::with_pool;
 
 /// Users registered before the reads; requests cycle through them.
@@ -105,8 +105,8 @@ pub async fn serve(router: Router) -> anyhow::Result<(String, JoinHandle<()>)> {
 
 fn bare_router(db: Db) -> Router {
     async fn row(State(db): State<Db>, Path(id): Path<String>) -> Json<Value> {
-        let sql = db.sql(views::SELECT_USER);
-        let data: Option<String> = with_pool!(&db, pool => sqlx::query_scalar(&sql).bind(&id).fetch_optional(pool).await.ok().flatten());
+        let sql = "SELECT data FROM user_views WHERE id = $1";
+        let data: Option<String> = with_pool!(&db, pool => sqlx::query_scalar(sql).bind(&id).fetch_optional(pool).await.ok().flatten());
         Json(
             data.and_then(|text| serde_json::from_str(&text).ok())
                 .unwrap_or(Value::Null),

@@ -88,15 +88,13 @@ async fn insert_rows(db: &Db, i: usize) -> anyhow::Result<()> {
             json!({"OtpIssued": {"otp_id": format!("otp_{i}"), "otp_type": "ACTIVATION", "code_mac": "0".repeat(64), "expires_at_ms": 0, "sent_to": email}}),
         ),
     ];
-    let sql = db.sql(
-        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) VALUES (?, ?, ?, ?, '1', ?, ?)",
-    );
+    let sql = "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) VALUES ($1, $2, $3, $4, '1', $5, $6)";
     let metadata = json!({"request_id": "bench", "actor": "public_key"});
     for commit in [claim, registration] {
         with_pool!(db, pool => {
             let mut tx = pool.begin().await?;
             for (kind, id, sequence, event, payload) in &commit {
-                sqlx::query(&sql).bind(kind).bind(id).bind(sequence).bind(event).bind(payload).bind(&metadata)
+                sqlx::query(sql).bind(kind).bind(id).bind(sequence).bind(event).bind(payload).bind(&metadata)
                     .execute(&mut *tx).await?;
             }
             tx.commit().await?;

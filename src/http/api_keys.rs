@@ -1,8 +1,6 @@
-//! API Key routes (View, Reset) and the admin's list of users.
+//! API Key routes: View and Reset.
 
-use std::collections::HashMap;
-
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use clara_projections::ApiKeyView;
@@ -10,15 +8,11 @@ use serde_json::{json, Value};
 
 use super::context::Caller;
 use super::path::Path;
-use super::render::{http_date, user};
+use super::render::http_date;
 use super::success;
 use crate::accounts::api_key;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::storage::views;
-
-/// Largest page the list routes serve.
-pub const MAX_PAGE: i64 = 100;
 
 fn api_key_object(key: &ApiKeyView, token: &str) -> Value {
     json!({
@@ -58,31 +52,4 @@ pub async fn reset(
         "API key reset successfully.",
         api_key_object(&key, &token),
     ))
-}
-
-/// `limit` and `offset`, both required non-negative integers, `limit` at most [`MAX_PAGE`].
-pub fn page(query: &HashMap<String, String>) -> Result<(i64, i64), ApiError> {
-    let number = |name: &str| {
-        query
-            .get(name)
-            .and_then(|v| v.parse::<i64>().ok())
-            .filter(|n| *n >= 0)
-    };
-    match (number("limit"), number("offset")) {
-        (Some(limit), Some(offset)) if limit <= MAX_PAGE => Ok((limit, offset)),
-        _ => Err(ApiError::InvalidSchema),
-    }
-}
-
-/// `GET /users?limit=&offset=` with the private key: users, oldest first.
-pub async fn list_users(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(query): Query<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
-    caller.require_admin()?;
-    let (limit, offset) = page(&query)?;
-    let users = views::users_page(&state.db, limit, offset).await?;
-    let data: Vec<_> = users.iter().map(user).collect();
-    Ok(success(StatusCode::OK, "Users fetched successfully.", data))
 }

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use tower_http::request_id::RequestId;
 
-use crate::accounts::session::user_view;
+use crate::accounts::users::user_view;
 use crate::auth::credential::Credential;
 use crate::auth::principal::Principal;
 use crate::commands::Meta;

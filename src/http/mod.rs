@@ -1,11 +1,13 @@
 //! The HTTP front: the router that tests drive in-process and `clara serve` listens with.
 
+mod admin;
 mod api_keys;
 mod auth_routes;
 mod body;
 mod codes;
 pub mod context;
 mod envelope;
+mod page;
 mod path;
 pub mod rate_limit;
 mod render;
@@ -56,12 +58,12 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/users/{user_id}/api_key",
             get(api_keys::view).post(api_keys::reset),
         )
-        .route("/api/v1/users", get(api_keys::list_users))
+        .route("/api/v1/users", get(admin::list_users))
         .route("/api/v1/stripe/settle", post(stripe::webhook))
         .route("/api/v1/stripe/rate", get(stripe::rate))
         .route("/api/v1/stripe/buy", post(stripe::buy))
         .route("/api/v1/stripe/portal", post(stripe::portal))
-        .route("/api/v1/users/{user_id}/credits", put(wallet::set_credits))
+        .route("/api/v1/users/{user_id}/credits", put(admin::set_credits))
         .route("/api/v1/users/{user_id}/transactions", get(wallet::list))
         .route(
             "/api/v1/users/{user_id}/transactions/{transaction_id}",

@@ -11,7 +11,7 @@ use super::path::Path;
 use super::validate::is_name;
 use super::{render, success};
 use crate::accounts::profile::{update as update_profile, ProfileChange};
-use crate::accounts::session::user_view;
+use crate::accounts::users::user_view;
 use crate::error::ApiError;
 use crate::state::AppState;
 

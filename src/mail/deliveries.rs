@@ -26,17 +26,15 @@ impl Deliveries {
     /// due, or one whose sender crashed. `Some(tries so far)` when this caller may send it.
     pub async fn claim(&self, position: i64, now: i64) -> Result<Option<i64>, sqlx::Error> {
         let db = &self.db;
-        let insert = db.sql("INSERT INTO mail_deliveries (position, status, attempted_at) VALUES (?, 'sending', ?) ON CONFLICT (position) DO NOTHING");
-        let reclaim = db.sql(
-            "UPDATE mail_deliveries SET status = 'sending', attempted_at = ? WHERE position = ? \
-             AND ((status = 'sending' AND attempted_at < ?) OR (status = 'retry' AND next_attempt_at <= ?)) \
-             RETURNING attempts",
-        );
+        let insert = "INSERT INTO mail_deliveries (position, status, attempted_at) VALUES ($1, 'sending', $2) ON CONFLICT (position) DO NOTHING";
+        let reclaim = "UPDATE mail_deliveries SET status = 'sending', attempted_at = $1 WHERE position = $2 \
+             AND ((status = 'sending' AND attempted_at < $3) OR (status = 'retry' AND next_attempt_at <= $4)) \
+             RETURNING attempts";
         with_pool!(db, pool => {
-            if sqlx::query(&insert).bind(position).bind(now).execute(pool).await?.rows_affected() == 1 {
+            if sqlx::query(insert).bind(position).bind(now).execute(pool).await?.rows_affected() == 1 {
                 return Ok(Some(0));
             }
-            sqlx::query_scalar(&reclaim)
+            sqlx::query_scalar(reclaim)
                 .bind(now)
                 .bind(position)
                 .bind(now - STALE_CLAIM_MS)
@@ -47,10 +45,8 @@ impl Deliveries {
     }
 
     pub async fn sent(&self, position: i64) -> Result<(), sqlx::Error> {
-        let sql = self
-            .db
-            .sql("UPDATE mail_deliveries SET status = 'sent' WHERE position = ?");
-        with_pool!(&self.db, pool => sqlx::query(&sql).bind(position).execute(pool).await.map(drop))
+        let sql = "UPDATE mail_deliveries SET status = 'sent' WHERE position = $1";
+        with_pool!(&self.db, pool => sqlx::query(sql).bind(position).execute(pool).await.map(drop))
     }
 
     /// Gives the mail up: it is not tried again.
@@ -79,11 +75,9 @@ impl Deliveries {
         next_attempt_at: Option<i64>,
         error: Option<&str>,
     ) -> Result<(), sqlx::Error> {
-        let sql = self.db.sql(
-            "UPDATE mail_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, \
-             last_error = ? WHERE position = ?",
-        );
-        with_pool!(&self.db, pool => sqlx::query(&sql)
+        let sql = "UPDATE mail_deliveries SET status = $1, attempts = attempts + 1, next_attempt_at = $2, \
+             last_error = $3 WHERE position = $4";
+        with_pool!(&self.db, pool => sqlx::query(sql)
             .bind(status)
             .bind(next_attempt_at)
             .bind(error)
@@ -96,11 +90,9 @@ impl Deliveries {
     /// Positions whose mail is due another try: a retry whose time has come, or a claim whose
     /// sender crashed; oldest first.
     pub async fn due(&self, now: i64, limit: i64) -> Result<Vec<i64>, sqlx::Error> {
-        let sql = self.db.sql(
-            "SELECT position FROM mail_deliveries WHERE (status = 'retry' AND next_attempt_at <= ?) \
-             OR (status = 'sending' AND attempted_at < ?) ORDER BY position LIMIT ?",
-        );
-        with_pool!(&self.db, pool => sqlx::query_scalar(&sql)
+        let sql = "SELECT position FROM mail_deliveries WHERE (status = 'retry' AND next_attempt_at <= $1) \
+             OR (status = 'sending' AND attempted_at < $2) ORDER BY position LIMIT $3";
+        with_pool!(&self.db, pool => sqlx::query_scalar(sql)
             .bind(now)
             .bind(now - STALE_CLAIM_MS)
             .bind(limit)

@@ -16,8 +16,7 @@ use super::{otp_mail, SendError, Transport};
 use crate::auth::otp::OtpCodes;
 use crate::clock::Clock;
 use crate::storage::log::{read_after, LogRecord};
-use crate::storage::Db;
-use crate::with_pool;
+use crate::storage::{checkpoints, Db};
 
 const CHECKPOINT: &str = "mailer";
 /// Log events read, and due retries taken, per step of a pass.
@@ -89,14 +88,15 @@ impl Mailer {
         let _guard = self.lock.lock().await;
         let mut sent = 0;
         loop {
-            let records = read_after(&self.db, self.checkpoint().await?, BATCH).await?;
+            let after = checkpoints::position(&self.db, CHECKPOINT).await?;
+            let records = read_after(&self.db, after, BATCH).await?;
             let Some(last) = records.last().map(|record| record.position) else {
                 break;
             };
             for record in &records {
                 sent += usize::from(self.deliver(record).await? == Outcome::Sent);
             }
-            self.advance(last).await?;
+            checkpoints::move_forward(&self.db, CHECKPOINT, last).await?;
         }
         for position in self.deliveries.due(self.clock.now_ms(), BATCH).await? {
             // The event at `position`: the first after the one before it.
@@ -162,21 +162,6 @@ impl Mailer {
         otp_mail(&issued.sent_to, issued.otp_type, &code, minutes_left)
             .build(&self.from)
             .map_err(SendError::Permanent)
-    }
-
-    async fn checkpoint(&self) -> Result<i64, sqlx::Error> {
-        let sql = self
-            .db
-            .sql("SELECT position FROM projector_checkpoints WHERE name = ?");
-        with_pool!(&self.db, pool => sqlx::query_scalar(&sql).bind(CHECKPOINT).fetch_one(pool).await)
-    }
-
-    async fn advance(&self, position: i64) -> Result<(), sqlx::Error> {
-        let db = self.db.writer();
-        let sql =
-            db.sql("UPDATE projector_checkpoints SET position = ? WHERE name = ? AND position < ?");
-        with_pool!(&db, pool => sqlx::query(&sql).bind(position).bind(CHECKPOINT).bind(position).execute(pool).await?.rows_affected());
-        Ok(())
     }
 }
 

@@ -5,11 +5,21 @@
 use std::future::Future;
 
 use cqrs_es::persist::SerializedEvent;
+use serde_json::Value;
 use sqlx::{PgConnection, SqliteConnection};
 
-use super::db::numbered;
-use super::log::LogRecord;
 use super::views::Row;
+
+/// One row of the event log, as the projector and the mailer read it.
+#[derive(Debug, Clone)]
+pub struct LogRecord {
+    pub position: i64,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub event_type: String,
+    pub payload: Value,
+    pub recorded_at_ms: i64,
+}
 
 pub trait Conn: Send {
     /// Inserts one aggregate's events into the log and returns them as logged (position and
@@ -78,27 +88,27 @@ pub trait Conn: Send {
 const INSERT_EVENTS: &str = "INSERT INTO events (aggregate_type, aggregate_id, sequence, \
     event_type, event_version, payload, metadata) VALUES";
 const SELECT_APPENDED: &str = "SELECT sequence, position, recorded_at FROM events \
-    WHERE aggregate_type = ? AND aggregate_id = ? AND sequence >= ?";
+    WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence >= $3";
 const SELECT_AFTER: &str = "SELECT position, aggregate_type, aggregate_id, event_type, \
-    payload, recorded_at FROM events WHERE position > ? ORDER BY position LIMIT ?";
-const SELECT_CHECKPOINT: &str = "SELECT position FROM projector_checkpoints WHERE name = ?";
+    payload, recorded_at FROM events WHERE position > $1 ORDER BY position LIMIT $2";
+const SELECT_CHECKPOINT: &str = "SELECT position FROM projector_checkpoints WHERE name = $1";
 // An update that changes nothing takes the row lock on both backends (SQLite has no FOR UPDATE).
 const LOCK_CHECKPOINT: &str = "UPDATE projector_checkpoints SET position = position \
-    WHERE name = ? RETURNING position";
+    WHERE name = $1 RETURNING position";
 const ADVANCE_CHECKPOINT: &str =
-    "UPDATE projector_checkpoints SET position = ? WHERE name = ? AND position = ?";
-pub(super) const ADVANCE_TO_OWN: &str = "UPDATE projector_checkpoints SET position = ? WHERE name = ? \
-    AND NOT EXISTS (SELECT 1 FROM events WHERE position > projector_checkpoints.position AND position < ?)";
+    "UPDATE projector_checkpoints SET position = $1 WHERE name = $2 AND position = $3";
+pub(super) const ADVANCE_TO_OWN: &str = "UPDATE projector_checkpoints SET position = $1 WHERE name = $2 \
+    AND NOT EXISTS (SELECT 1 FROM events WHERE position > projector_checkpoints.position AND position < $3)";
 /// The columns of every view table, and what an upsert of a view row does to an existing one.
 pub(super) const VIEW_COLUMNS: &str = "(id, owner, sort_key, position, data)";
 pub(super) const REPLACE_VIEW: &str = "ON CONFLICT (id) DO UPDATE SET \
     sort_key = excluded.sort_key, position = excluded.position, data = excluded.data";
-const SET_CHECKPOINT: &str = "UPDATE projector_checkpoints SET position = ? WHERE name = ?";
+const SET_CHECKPOINT: &str = "UPDATE projector_checkpoints SET position = $1 WHERE name = $2";
 
 /// Runs a conditional checkpoint move bound as (position, name, condition); true if it moved.
 macro_rules! move_checkpoint {
     ($conn:ident, $query:expr, $position:expr, $name:expr, $condition:expr) => {
-        sqlx::query(&$query)
+        sqlx::query($query)
             .bind($position)
             .bind($name)
             .bind($condition)
@@ -108,10 +118,10 @@ macro_rules! move_checkpoint {
     };
 }
 
-/// The statements, written once and compiled for each backend's connection type; `$sql`
-/// turns a query's `?` placeholders into the backend's own.
+/// The statements, written once with `$N` placeholders (which both backends read) and
+/// compiled for each backend's connection type.
 macro_rules! conn_impl {
-    ($conn:ty, $sql:path, positions_after_insert: $positions_after_insert:expr) => {
+    ($conn:ty, positions_after_insert: $positions_after_insert:expr) => {
         impl Conn for $conn {
             async fn insert_events(
                 &mut self,
@@ -120,10 +130,9 @@ macro_rules! conn_impl {
                 let Some(first) = events.first() else {
                     return Ok(Vec::new());
                 };
-                let values = vec!["(?, ?, ?, ?, ?, ?, ?)"; events.len()].join(", ");
-                let sql = $sql(&format!(
-                    "{INSERT_EVENTS} {values} RETURNING sequence, position, recorded_at"
-                ));
+                let values = placeholders(events.len(), 7);
+                let sql =
+                    format!("{INSERT_EVENTS} {values} RETURNING sequence, position, recorded_at");
                 let mut insert = sqlx::query_as(&sql);
                 for event in events {
                     let sequence = i64::try_from(event.sequence)
@@ -140,7 +149,7 @@ macro_rules! conn_impl {
                 let mut logged: Vec<(i64, Option<i64>, i64)> = insert.fetch_all(&mut *self).await?;
                 if $positions_after_insert {
                     // The position comes from a trigger that runs after RETURNING has its values.
-                    logged = sqlx::query_as(&$sql(SELECT_APPENDED))
+                    logged = sqlx::query_as(SELECT_APPENDED)
                         .bind(&first.aggregate_type)
                         .bind(&first.aggregate_id)
                         .bind(
@@ -175,7 +184,7 @@ macro_rules! conn_impl {
                 limit: i64,
             ) -> Result<Vec<LogRecord>, sqlx::Error> {
                 use sqlx::Row as _;
-                let rows = sqlx::query(&$sql(SELECT_AFTER))
+                let rows = sqlx::query(SELECT_AFTER)
                     .bind(position)
                     .bind(limit)
                     .fetch_all(&mut *self)
@@ -199,7 +208,7 @@ macro_rules! conn_impl {
                 table: &str,
                 id: &str,
             ) -> Result<Option<String>, sqlx::Error> {
-                let sql = $sql(&format!("SELECT data FROM {table} WHERE id = ?"));
+                let sql = format!("SELECT data FROM {table} WHERE id = $1");
                 sqlx::query_scalar(&sql)
                     .bind(id)
                     .fetch_optional(&mut *self)
@@ -207,10 +216,9 @@ macro_rules! conn_impl {
             }
 
             async fn upsert(&mut self, table: &str, rows: &[Row]) -> Result<(), sqlx::Error> {
-                let values = vec!["(?, ?, ?, ?, ?)"; rows.len()].join(", ");
-                let sql = $sql(&format!(
-                    "INSERT INTO {table} {VIEW_COLUMNS} VALUES {values} {REPLACE_VIEW}"
-                ));
+                let values = placeholders(rows.len(), 5);
+                let sql =
+                    format!("INSERT INTO {table} {VIEW_COLUMNS} VALUES {values} {REPLACE_VIEW}");
                 let mut upsert = sqlx::query(&sql);
                 for (id, owner, sort_key, position, data) in rows {
                     upsert = upsert
@@ -224,14 +232,14 @@ macro_rules! conn_impl {
             }
 
             async fn checkpoint(&mut self, name: &str) -> Result<i64, sqlx::Error> {
-                sqlx::query_scalar(&$sql(SELECT_CHECKPOINT))
+                sqlx::query_scalar(SELECT_CHECKPOINT)
                     .bind(name)
                     .fetch_one(&mut *self)
                     .await
             }
 
             async fn lock_checkpoint(&mut self, name: &str) -> Result<i64, sqlx::Error> {
-                sqlx::query_scalar(&$sql(LOCK_CHECKPOINT))
+                sqlx::query_scalar(LOCK_CHECKPOINT)
                     .bind(name)
                     .fetch_one(&mut *self)
                     .await
@@ -243,7 +251,7 @@ macro_rules! conn_impl {
                 expected: i64,
                 position: i64,
             ) -> Result<bool, sqlx::Error> {
-                move_checkpoint!(self, $sql(ADVANCE_CHECKPOINT), position, name, expected)
+                move_checkpoint!(self, ADVANCE_CHECKPOINT, position, name, expected)
             }
 
             async fn advance_to_own(
@@ -252,7 +260,7 @@ macro_rules! conn_impl {
                 first: i64,
                 position: i64,
             ) -> Result<bool, sqlx::Error> {
-                move_checkpoint!(self, $sql(ADVANCE_TO_OWN), position, name, first)
+                move_checkpoint!(self, ADVANCE_TO_OWN, position, name, first)
             }
 
             async fn reset(
@@ -261,7 +269,7 @@ macro_rules! conn_impl {
                 position: i64,
                 tables: &[&str],
             ) -> Result<(), sqlx::Error> {
-                sqlx::query(&$sql(SET_CHECKPOINT))
+                sqlx::query(SET_CHECKPOINT)
                     .bind(position)
                     .bind(name)
                     .execute(&mut *self)
@@ -277,9 +285,18 @@ macro_rules! conn_impl {
     };
 }
 
-fn verbatim(query: &str) -> String {
-    query.to_string()
+/// `rows` tuples of `width` placeholders, numbered on: `($1, $2), ($3, $4)` for 2 × 2.
+pub(super) fn placeholders(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let row: Vec<String> = (1..=width)
+                .map(|i| format!("${}", row * width + i))
+                .collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-conn_impl!(SqliteConnection, verbatim, positions_after_insert: true);
-conn_impl!(PgConnection, numbered, positions_after_insert: false);
+conn_impl!(SqliteConnection, positions_after_insert: true);
+conn_impl!(PgConnection, positions_after_insert: false);

@@ -96,14 +96,6 @@ impl Db {
         with_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
     }
 
-    /// Rewrites `?` placeholders into PostgreSQL's `$1, $2, …` so one query text serves both.
-    pub fn sql(&self, query: &str) -> String {
-        match self {
-            Db::Sqlite(..) => query.to_string(),
-            Db::Postgres(_) => numbered(query),
-        }
-    }
-
     pub async fn close(&self) {
         match self {
             Db::Sqlite(readers, writer) => {
@@ -132,20 +124,4 @@ fn check_when_idle<DB: sqlx::Database>(options: PoolOptions<DB>) -> PoolOptions<
                 Ok(true)
             })
         })
-}
-
-/// `query` with its `?` placeholders numbered as PostgreSQL's `$1, $2, …`.
-pub(crate) fn numbered(query: &str) -> String {
-    let mut out = String::with_capacity(query.len() + 8);
-    let mut n = 0;
-    for c in query.chars() {
-        if c == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

@@ -3,19 +3,9 @@
 use serde_json::Value;
 
 use super::conn::Conn;
+pub use super::conn::LogRecord;
 use super::Db;
 use crate::with_pool;
-
-/// One row of the event log, as the projector and the mailer read it.
-#[derive(Debug, Clone)]
-pub struct LogRecord {
-    pub position: i64,
-    pub aggregate_type: String,
-    pub aggregate_id: String,
-    pub event_type: String,
-    pub payload: Value,
-    pub recorded_at_ms: i64,
-}
 
 /// Up to `limit` events after `position`, oldest first.
 pub async fn read_after(db: &Db, position: i64, limit: i64) -> Result<Vec<LogRecord>, sqlx::Error> {
@@ -32,13 +22,22 @@ pub async fn events_after_each(
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
-    let conditions =
-        vec!["(aggregate_type = ? AND aggregate_id = ? AND sequence > ?)"; wanted.len()];
-    let sql = db.sql(&format!(
+    let conditions: Vec<String> = (0..wanted.len())
+        .map(|i| {
+            let n = 3 * i;
+            format!(
+                "(aggregate_type = ${} AND aggregate_id = ${} AND sequence > ${})",
+                n + 1,
+                n + 2,
+                n + 3
+            )
+        })
+        .collect();
+    let sql = format!(
         "SELECT aggregate_type, aggregate_id, sequence, payload FROM events WHERE {} \
          ORDER BY aggregate_type, aggregate_id, sequence",
         conditions.join(" OR ")
-    ));
+    );
     let rows: Vec<(String, String, i64, Value)> = with_pool!(db, pool => {
         let mut query = sqlx::query_as(&sql);
         for (aggregate_type, aggregate_id, after) in wanted {

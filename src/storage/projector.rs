@@ -16,11 +16,11 @@ use clara_projections::ViewSet;
 use tokio::sync::Mutex;
 
 use super::conn::Conn;
-use super::fold;
 use super::log::read_after;
 use super::settle::Settle;
 use super::views::VIEW_TABLES;
 use super::Db;
+use super::{checkpoints, fold};
 use crate::with_pool;
 
 pub(crate) const CHECKPOINT: &str = "views";
@@ -55,7 +55,7 @@ impl Projector {
     /// covers that caller too, so concurrent requests share runs instead of queueing one each.
     pub async fn catch_up(&self) -> anyhow::Result<FoldReport> {
         // A read-only look first: most calls find nothing new.
-        if !self.behind().await? {
+        if !checkpoints::behind(&self.db, CHECKPOINT).await? {
             return Ok(FoldReport::default());
         }
         self.catch_up_after_write().await
@@ -119,18 +119,9 @@ impl Projector {
         }
     }
 
-    /// Whether the log holds events past the checkpoint. Positions become visible in commit
-    /// order, so every event committed before this call is counted.
-    async fn behind(&self) -> Result<bool, sqlx::Error> {
-        let sql = self.db.sql(
-            "SELECT COALESCE(MAX(position), 0) > (SELECT position FROM projector_checkpoints WHERE name = ?) FROM events",
-        );
-        with_pool!(&self.db, pool => sqlx::query_scalar(&sql).bind(CHECKPOINT).fetch_one(pool).await)
-    }
-
     /// The log position the views reflect.
     pub async fn position(&self) -> Result<i64, sqlx::Error> {
-        with_pool!(&self.db, pool => pool.acquire().await?.checkpoint(CHECKPOINT).await)
+        checkpoints::position(&self.db, CHECKPOINT).await
     }
 
     /// Writes `set` and moves the checkpoint to `position`, in one transaction. With

@@ -9,13 +9,8 @@ use std::future::Future;
 use sqlx::{PgConnection, SqliteConnection};
 
 use super::conn::{Conn, ADVANCE_TO_OWN, REPLACE_VIEW, VIEW_COLUMNS};
-use super::db::numbered;
 use super::fold::{write_rows, UPSERT_CHUNK};
 use super::views::Row;
-
-/// The key of the transaction-scoped advisory lock that every append takes before it draws
-/// a position: the one in the event log migration's `events_assign_position` trigger.
-const APPEND_LOCK: i64 = 7_304_220_101;
 
 /// How a settle ended.
 pub enum Settled {
@@ -74,7 +69,7 @@ impl Settle for PgConnection {
         // The statement's snapshot sees every other write to the checkpoint and the views:
         // this transaction holds the append lock, which each of those writers takes first.
         // Binds: last, name and first for the move, five per view row, then `want`.
-        let mut sql = format!("WITH moved AS ({} RETURNING 1)", numbered(ADVANCE_TO_OWN));
+        let mut sql = format!("WITH moved AS ({ADVANCE_TO_OWN} RETURNING 1)");
         let mut bound = 3;
         let mut next = || {
             bound += 1;
@@ -123,8 +118,8 @@ impl Settle for PgConnection {
     }
 
     async fn exclude_appends(&mut self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(APPEND_LOCK)
+        // The key is the database's own, the one every append's trigger takes.
+        sqlx::query("SELECT pg_advisory_xact_lock(clara_append_lock_key())")
             .execute(&mut *self)
             .await
             .map(drop)

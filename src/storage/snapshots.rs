@@ -11,8 +11,8 @@ pub async fn load(
     aggregate_type: &str,
     id: &str,
 ) -> Result<Option<(i64, String)>, sqlx::Error> {
-    let sql = db.sql("SELECT sequence, payload FROM aggregate_snapshots WHERE aggregate_type = ? AND aggregate_id = ?");
-    with_pool!(db, pool => sqlx::query_as(&sql).bind(aggregate_type).bind(id).fetch_optional(pool).await)
+    let sql = "SELECT sequence, payload FROM aggregate_snapshots WHERE aggregate_type = $1 AND aggregate_id = $2";
+    with_pool!(db, pool => sqlx::query_as(sql).bind(aggregate_type).bind(id).fetch_optional(pool).await)
 }
 
 /// Stores the state after event `sequence`, unless a later one is already stored.
@@ -24,11 +24,9 @@ pub async fn save(
     payload: &str,
 ) -> Result<(), sqlx::Error> {
     let db = db.writer();
-    let sql = db.sql(
-        "INSERT INTO aggregate_snapshots (aggregate_type, aggregate_id, sequence, payload) VALUES (?, ?, ?, ?) \
+    let sql = "INSERT INTO aggregate_snapshots (aggregate_type, aggregate_id, sequence, payload) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET sequence = excluded.sequence, \
-         payload = excluded.payload WHERE aggregate_snapshots.sequence < excluded.sequence",
-    );
-    with_pool!(&db, pool => sqlx::query(&sql).bind(aggregate_type).bind(id).bind(sequence).bind(payload).execute(pool).await?.rows_affected());
+         payload = excluded.payload WHERE aggregate_snapshots.sequence < excluded.sequence";
+    with_pool!(&db, pool => sqlx::query(sql).bind(aggregate_type).bind(id).bind(sequence).bind(payload).execute(pool).await?.rows_affected());
     Ok(())
 }

@@ -19,7 +19,6 @@ pub const VIEW_TABLES: &[&str] = &[
     "api_key_views",
     "transaction_views",
 ];
-pub const SELECT_USER: &str = "SELECT data FROM user_views WHERE id = ?";
 
 /// One row to write: id, owning user, sort key, position and the view as JSON.
 pub type Row = (String, String, i64, i64, String);
@@ -46,9 +45,9 @@ pub async fn transactions_page(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<TransactionView>, sqlx::Error> {
-    let sql = db.sql("SELECT data FROM transaction_views WHERE owner = ? ORDER BY sort_key DESC, id DESC LIMIT ? OFFSET ?");
+    let sql = "SELECT data FROM transaction_views WHERE owner = $1 ORDER BY sort_key DESC, id DESC LIMIT $2 OFFSET $3";
     let rows: Vec<String> = with_pool!(db, pool => {
-        sqlx::query_scalar(&sql).bind(user_id).bind(limit).bind(offset).fetch_all(pool).await?
+        sqlx::query_scalar(sql).bind(user_id).bind(limit).bind(offset).fetch_all(pool).await?
     });
     rows.iter().map(|text| decode(text)).collect()
 }
@@ -65,9 +64,9 @@ pub async fn transaction(
 
 /// A page of users, oldest first.
 pub async fn users_page(db: &Db, limit: i64, offset: i64) -> Result<Vec<UserView>, sqlx::Error> {
-    let sql = db.sql("SELECT data FROM user_views ORDER BY sort_key, id LIMIT ? OFFSET ?");
+    let sql = "SELECT data FROM user_views ORDER BY sort_key, id LIMIT $1 OFFSET $2";
     let rows: Vec<String> = with_pool!(db, pool => {
-        sqlx::query_scalar(&sql).bind(limit).bind(offset).fetch_all(pool).await?
+        sqlx::query_scalar(sql).bind(limit).bind(offset).fetch_all(pool).await?
     });
     rows.iter().map(|text| decode(text)).collect()
 }
@@ -77,7 +76,7 @@ async fn load<V: DeserializeOwned>(
     table: &str,
     id: &str,
 ) -> Result<Option<V>, sqlx::Error> {
-    let sql = db.sql(&format!("SELECT data FROM {table} WHERE id = ?"));
+    let sql = format!("SELECT data FROM {table} WHERE id = $1");
     let data: Option<String> = with_pool!(db, pool => {
         sqlx::query_scalar(&sql).bind(id).fetch_optional(pool).await?
     });

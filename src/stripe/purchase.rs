@@ -6,18 +6,13 @@ use std::collections::HashMap;
 use clara_aggregates::money::format_minor;
 use clara_aggregates::WalletCommand;
 
-use super::api::{Checkout, StripeApi};
+use super::api::Checkout;
 use super::rates::tier_for;
-use crate::accounts::session::user_view;
+use super::StripeSettings;
+use crate::accounts::users::user_view;
 use crate::commands::Meta;
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// Where Stripe sends buyers back to, and through which API.
-pub struct StripeSettings {
-    pub api: StripeApi,
-    pub client_url: String,
-}
 
 /// What the buyer is sent to pay.
 pub struct Purchase {

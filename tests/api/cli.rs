@@ -149,7 +149,11 @@ async fn serve_answers_logs_json_and_stops_on_sigterm(backend: Backend) {
     // With no SMTP configured, the activation mail lands in the outbox.
     let code = crate::mailbox::nth_code(&outbox, "c@example.com", 1).await;
 
-    unsafe { libc_kill(child.id() as i32, 15) };
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
     let mut exited = None;
     for _ in 0..100 {
         if let Some(status) = child.try_wait().unwrap() {
@@ -183,9 +187,4 @@ async fn serve_answers_logs_json_and_stops_on_sigterm(backend: Backend) {
         !numbers.contains(&code.as_str()),
         "the code leaked into the logs"
     );
-}
-
-extern "C" {
-    #[link_name = "kill"]
-    fn libc_kill(pid: i32, signal: i32) -> i32;
 }

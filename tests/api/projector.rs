@@ -48,11 +48,11 @@ async fn commit_without_projection(app: &TestApp, id: &str, email: &str) {
         .unwrap();
     clara::with_pool!(app.db(), pool => {
         for table in clara::storage::views::VIEW_TABLES {
-            let sql = app.db().sql(&format!("DELETE FROM {table} WHERE position > ?"));
+            let sql = format!("DELETE FROM {table} WHERE position > $1");
             sqlx::query(&sql).bind(before).execute(pool).await.unwrap();
         }
-        let sql = app.db().sql("UPDATE projector_checkpoints SET position = ? WHERE name = 'views'");
-        sqlx::query(&sql).bind(before).execute(pool).await.unwrap();
+        let sql = "UPDATE projector_checkpoints SET position = $1 WHERE name = 'views'";
+        sqlx::query(sql).bind(before).execute(pool).await.unwrap();
     });
 }
 
@@ -111,8 +111,8 @@ async fn views_and_checkpoint_carry_the_log_position(backend: Backend) {
     for (id, position, _) in &rows {
         // Of a registration's events, only the first changes the user object.
         let own: i64 = clara::with_pool!(app.db(), pool => {
-            let sql = app.db().sql("SELECT position FROM events WHERE aggregate_id = ? AND event_type = 'Registered'");
-            sqlx::query_scalar(&sql).bind(id).fetch_one(pool).await.unwrap()
+            let sql = "SELECT position FROM events WHERE aggregate_id = $1 AND event_type = 'Registered'";
+            sqlx::query_scalar(sql).bind(id).fetch_one(pool).await.unwrap()
         });
         assert_eq!(
             *position, own,
@@ -168,24 +168,21 @@ async fn concurrent_writes_while_projecting_lose_nothing(backend: Backend) {
 async fn positions_become_visible_in_commit_order(backend: Backend) {
     let app = TestApp::new(backend).await;
     let insert = "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
-                  VALUES ('Probe', ?, 1, 'Probed', '1', '{}', '{}')";
-    let insert = app.db().sql(insert);
-    let position_of = app
-        .db()
-        .sql("SELECT position FROM events WHERE aggregate_id = ?");
+                  VALUES ('Probe', $1, 1, 'Probed', '1', '{}', '{}')";
+    let position_of = "SELECT position FROM events WHERE aggregate_id = $1";
     clara::with_pool!(app.db(), pool => {
         let mut first = pool.begin().await.unwrap();
-        sqlx::query(&insert).bind("first").execute(&mut *first).await.unwrap();
+        sqlx::query(insert).bind("first").execute(&mut *first).await.unwrap();
         let second = {
-            let (pool, insert) = (pool.clone(), insert.clone());
-            tokio::spawn(async move { sqlx::query(&insert).bind("second").execute(&pool).await.unwrap() })
+            let pool = pool.clone();
+            tokio::spawn(async move { sqlx::query(insert).bind("second").execute(&pool).await.unwrap() })
         };
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(!second.is_finished(), "a later append waits for the earlier one to commit");
         first.commit().await.unwrap();
         second.await.unwrap();
-        let a: i64 = sqlx::query_scalar(&position_of).bind("first").fetch_one(pool).await.unwrap();
-        let b: i64 = sqlx::query_scalar(&position_of).bind("second").fetch_one(pool).await.unwrap();
+        let a: i64 = sqlx::query_scalar(position_of).bind("first").fetch_one(pool).await.unwrap();
+        let b: i64 = sqlx::query_scalar(position_of).bind("second").fetch_one(pool).await.unwrap();
         assert!(a < b, "first committed first, so it holds the lower position ({a} vs {b})");
     });
 }
@@ -215,14 +212,12 @@ async fn two_projectors_racing_fold_each_event_once(backend: Backend) {
 async fn a_command_far_ahead_of_the_views_leaves_the_fold_to_the_projector(backend: Backend) {
     let app = TestApp::new(backend).await;
     let backlog = clara::storage::projector::BATCH + 100;
-    let insert = app.db().sql(
-        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
-         VALUES ('Probe', ?, 1, 'Probed', '1', '{}', '{}')",
-    );
+    let insert = "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
+         VALUES ('Probe', $1, 1, 'Probed', '1', '{}', '{}')";
     clara::with_pool!(app.db(), pool => {
         let mut tx = pool.begin().await.unwrap();
         for n in 0..backlog {
-            sqlx::query(&insert).bind(format!("probe_{n}")).execute(&mut *tx).await.unwrap();
+            sqlx::query(insert).bind(format!("probe_{n}")).execute(&mut *tx).await.unwrap();
         }
         tx.commit().await.unwrap();
     });

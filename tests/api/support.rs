@@ -262,10 +262,8 @@ impl TestApp {
 
     /// Number of rows in the event log, optionally of one event type.
     pub async fn count_events(&self, event_type: Option<&str>) -> i64 {
-        let sql = self
-            .db()
-            .sql("SELECT COUNT(*) FROM events WHERE event_type = COALESCE(?, event_type)");
-        clara::with_pool!(self.db(), pool => sqlx::query_scalar(&sql).bind(event_type).fetch_one(pool).await.unwrap())
+        let sql = "SELECT COUNT(*) FROM events WHERE event_type = COALESCE($1, event_type)";
+        clara::with_pool!(self.db(), pool => sqlx::query_scalar(sql).bind(event_type).fetch_one(pool).await.unwrap())
     }
 }
 

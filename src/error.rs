@@ -1,10 +1,12 @@
-//! The service's one error type: every failure a request can meet, each naming its entry in
-//! the contract's error catalogue. Domain errors are mapped to it here and nowhere else.
+//! The application's typed failures, below HTTP: what a use case can end in. The HTTP layer
+//! maps each to the contract's catalogue in one place (`http::error`).
 
 use clara_aggregates::{EmailClaimError, UserError, WalletError};
-use cqrs_es::AggregateError;
 
-/// Things a 404 can be about.
+use crate::commands::{CommitError, Conflicting};
+use crate::storage::StoreError;
+
+/// Things that can be missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource {
     User,
@@ -14,108 +16,64 @@ pub enum Resource {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    #[error("request body is empty")]
-    EmptyBody,
-    #[error("request parameters have an invalid schema")]
-    InvalidSchema,
-    #[error("the identifier already exists")]
-    AlreadyExists,
-    #[error("missing, invalid or expired credential")]
-    Unauthorized,
+pub enum AppError {
+    #[error(transparent)]
+    User(#[from] UserError),
+    #[error(transparent)]
+    Wallet(#[from] WalletError),
+    #[error(transparent)]
+    Claim(#[from] EmailClaimError),
+    #[error("{0:?} not found")]
+    NotFound(Resource),
+    /// A credential or one-time code that is missing, wrong or expired.
+    #[error("missing, invalid or expired credential or code")]
+    Unauthenticated,
     #[error("two-factor sign-in needs a valid code")]
     SecondFactorRequired,
     #[error("the account is not active")]
     Inactive,
+    /// A verified caller acting beyond what it may.
+    #[error("the caller may not do this")]
+    Forbidden,
+    #[error("the input is invalid")]
+    InvalidInput,
     #[error("no credits rate for the amount")]
     NoRate,
-    #[error("the balance is too low")]
-    InsufficientCredits,
-    #[error("caller may not access this resource")]
-    Forbidden,
-    #[error("{0:?} not found")]
-    NotFound(Resource),
-    #[error("unknown route")]
-    RouteNotFound,
-    #[error("method not allowed")]
-    MethodNotAllowed,
     #[error("concurrent modification lost the race after retries")]
     Conflict,
-    #[error("rate limited")]
-    RateLimited { retry_after: u64 },
-    #[error("request too large")]
-    TooLarge,
-    #[error("the Authorization header is too large")]
-    HeaderTooLarge,
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
 }
 
-impl From<UserError> for ApiError {
-    fn from(error: UserError) -> Self {
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
         match error {
-            // An abandoned registration's address has gone to another user.
-            UserError::AlreadyRegistered | UserError::Abandoned => ApiError::AlreadyExists,
-            UserError::NotFound => ApiError::NotFound(Resource::User),
-            // A locked account answers exactly like a wrong password, so the lock reveals
-            // nothing to whoever is guessing.
-            UserError::Locked | UserError::SessionNotOpen | UserError::InvalidCode => {
-                ApiError::Unauthorized
-            }
-            UserError::SecondFactorRequired => ApiError::SecondFactorRequired,
-            UserError::GoogleMismatch => ApiError::Unauthorized,
-            UserError::TooManyCodes { retry_after_ms } => ApiError::RateLimited {
-                retry_after: u64::try_from(retry_after_ms.max(1))
-                    .unwrap_or(1)
-                    .div_ceil(1000),
-            },
+            StoreError::Unavailable(why) => AppError::Unavailable(why),
+            StoreError::Internal(error) => AppError::Internal(error),
         }
     }
 }
 
-impl From<WalletError> for ApiError {
-    fn from(error: WalletError) -> Self {
-        match error {
-            WalletError::InsufficientCredits => ApiError::InsufficientCredits,
-            WalletError::InvalidAmount | WalletError::BalanceTooHigh => ApiError::InvalidSchema,
-            WalletError::UnknownHold => ApiError::Internal(anyhow::anyhow!("no such hold")),
-        }
-    }
-}
-
-impl From<EmailClaimError> for ApiError {
-    fn from(error: EmailClaimError) -> Self {
-        match error {
-            EmailClaimError::AlreadyClaimed => ApiError::AlreadyExists,
-        }
-    }
-}
-
-impl<E> From<AggregateError<E>> for ApiError
-where
-    E: std::error::Error + Into<ApiError>,
-{
-    fn from(error: AggregateError<E>) -> Self {
-        match error {
-            AggregateError::UserError(domain) => domain.into(),
-            AggregateError::AggregateConflict => ApiError::Conflict,
-            AggregateError::DatabaseConnectionError(e) => ApiError::Unavailable(e.to_string()),
-            AggregateError::DeserializationError(e) | AggregateError::UnexpectedError(e) => {
-                ApiError::Internal(anyhow::anyhow!(e))
-            }
-        }
-    }
-}
-
-impl From<sqlx::Error> for ApiError {
+impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
+        StoreError::from(error).into()
+    }
+}
+
+impl<E: Into<AppError>> From<CommitError<E>> for AppError {
+    fn from(error: CommitError<E>) -> Self {
         match error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                ApiError::Unavailable(error.to_string())
-            }
-            other => ApiError::Internal(other.into()),
+            CommitError::Domain(domain) => domain.into(),
+            CommitError::Conflict => AppError::Conflict,
+            CommitError::Store(store) => store.into(),
         }
+    }
+}
+
+impl Conflicting for AppError {
+    fn is_conflict(&self) -> bool {
+        matches!(self, AppError::Conflict)
     }
 }

@@ -116,7 +116,7 @@ impl AppState {
             })
         });
         Ok(Self {
-            users: CommandBus::answering_with_user_view(&db, projector.clone()),
+            users: CommandBus::new(&db, projector.clone()),
             claims: CommandBus::new(&db, projector.clone()),
             wallets: CommandBus::new(&db, projector.clone()),
             settings: Arc::new(settings),

@@ -7,12 +7,14 @@
 pub mod email_claim;
 pub mod money;
 pub mod names;
+mod refusal;
 pub mod user;
 pub mod wallet;
 
 pub use email_claim::{
     EmailClaim, EmailClaimCommand, EmailClaimError, EmailClaimEvent, STALE_CLAIM_AFTER_MS,
 };
+pub use refusal::Refusals;
 pub use user::{
     Check, FailedAttempt, NewOtp, NewSession, OtpType, Presented, SecondFactor, User, UserCommand,
     UserError, UserEvent, FORGET_SESSIONS_AFTER_MS,

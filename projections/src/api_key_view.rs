@@ -4,7 +4,7 @@
 use clara_aggregates::UserEvent;
 use serde::{Deserialize, Serialize};
 
-use crate::Recorded;
+use crate::{Recorded, View};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyView {
@@ -14,6 +14,14 @@ pub struct ApiKeyView {
     pub updated_at_ms: i64,
     /// Log position of the last event folded into this view.
     pub position: i64,
+}
+
+impl View for ApiKeyView {
+    const TABLE: &'static str = "api_key_views";
+
+    fn keys(&self) -> (&str, i64, i64) {
+        (&self.user_id, self.created_at_ms, self.position)
+    }
 }
 
 impl ApiKeyView {

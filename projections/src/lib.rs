@@ -8,6 +8,7 @@ mod log;
 mod session_view;
 mod transaction_view;
 mod user_view;
+mod view;
 mod view_set;
 
 pub use api_key_view::ApiKeyView;
@@ -15,4 +16,5 @@ pub use log::{LoggedEvent, Recorded};
 pub use session_view::SessionView;
 pub use transaction_view::TransactionView;
 pub use user_view::UserView;
-pub use view_set::{ToLoad, ViewSet};
+pub use view::{Row, View};
+pub use view_set::ViewSet;

@@ -3,7 +3,7 @@
 use clara_aggregates::UserEvent;
 use serde::{Deserialize, Serialize};
 
-use crate::Recorded;
+use crate::{Recorded, View};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionView {
@@ -13,6 +13,14 @@ pub struct SessionView {
     pub open: bool,
     /// Log position of the last event folded into this view.
     pub position: i64,
+}
+
+impl View for SessionView {
+    const TABLE: &'static str = "session_views";
+
+    fn keys(&self) -> (&str, i64, i64) {
+        (&self.user_id, 0, self.position)
+    }
 }
 
 impl SessionView {

@@ -3,7 +3,7 @@
 use clara_aggregates::WalletEvent;
 use serde::{Deserialize, Serialize};
 
-use crate::Recorded;
+use crate::{Recorded, View};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TransactionView {
@@ -20,6 +20,15 @@ pub struct TransactionView {
     pub updated_at_ms: i64,
     /// Log position of the event this entry is.
     pub position: i64,
+}
+
+impl View for TransactionView {
+    const TABLE: &'static str = "transaction_views";
+
+    /// A user's entries are listed in log order.
+    fn keys(&self) -> (&str, i64, i64) {
+        (&self.user_id, self.position, self.position)
+    }
 }
 
 impl TransactionView {

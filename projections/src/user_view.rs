@@ -3,7 +3,7 @@
 use clara_aggregates::{UserEvent, WalletEvent};
 use serde::{Deserialize, Serialize};
 
-use crate::Recorded;
+use crate::{Recorded, View};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserView {
@@ -20,6 +20,15 @@ pub struct UserView {
     pub updated_at_ms: i64,
     /// Log position of the last event that changed this view.
     pub position: i64,
+}
+
+impl View for UserView {
+    const TABLE: &'static str = "user_views";
+
+    /// Users are listed in the order they registered.
+    fn keys(&self) -> (&str, i64, i64) {
+        (&self.id, self.created_at_ms, self.position)
+    }
 }
 
 impl UserView {

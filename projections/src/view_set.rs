@@ -1,10 +1,12 @@
-//! A batch of views being folded forward: the storage layer loads the rows a batch touches,
-//! lets this fold the events in, then writes back what changed.
+//! Every view, as a batch of them is folded forward: storage loads the stored views a batch
+//! changes, this folds the events in, and storage writes back the rows it hands out. Adding a
+//! view is adding it here (and its table in a migration); storage needs no change.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use clara_aggregates::UserEvent;
 
+use crate::view::{Row, View};
 use crate::{ApiKeyView, LoggedEvent, Recorded, SessionView, TransactionView, UserView};
 
 #[derive(Debug, Default)]
@@ -19,21 +21,39 @@ pub struct ViewSet {
     pub transactions: BTreeMap<String, TransactionView>,
 }
 
-/// The stored views a batch needs before it can be folded.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct ToLoad {
-    pub users: Vec<String>,
-    pub sessions: Vec<String>,
-}
-
-impl ToLoad {
-    /// True when the batch folds without reading any stored view.
-    pub fn is_empty(&self) -> bool {
-        self.users.is_empty() && self.sessions.is_empty()
-    }
-}
+/// The stored views a batch needs before it can be folded, as `(table, id)`.
+pub type ToLoad = Vec<(&'static str, String)>;
 
 impl ViewSet {
+    /// Every view table.
+    pub const TABLES: [&'static str; 4] = [
+        UserView::TABLE,
+        SessionView::TABLE,
+        ApiKeyView::TABLE,
+        TransactionView::TABLE,
+    ];
+
+    /// The rows to write for every view the set holds, per table.
+    pub fn rows(&self) -> Result<Vec<(&'static str, Vec<Row>)>, serde_json::Error> {
+        Ok(vec![
+            rows_of(&self.users)?,
+            rows_of(&self.sessions)?,
+            rows_of(&self.api_keys)?,
+            rows_of(&self.transactions)?,
+        ])
+    }
+
+    /// Takes in a stored view that [`ViewSet::to_load`] asked for.
+    pub fn insert_stored(&mut self, table: &str, id: &str, data: &str) -> serde_json::Result<()> {
+        match table {
+            UserView::TABLE => insert(&mut self.users, id, data),
+            SessionView::TABLE => insert(&mut self.sessions, id, data),
+            ApiKeyView::TABLE => insert(&mut self.api_keys, id, data),
+            TransactionView::TABLE => insert(&mut self.transactions, id, data),
+            _ => Ok(()),
+        }
+    }
+
     /// The views storage must load before folding `batch`: those changed by the batch whose
     /// first event in it does not create them afresh.
     pub fn to_load(batch: &[(Recorded, LoggedEvent)]) -> ToLoad {
@@ -45,7 +65,7 @@ impl ViewSet {
                 if UserView::is_changed_by_wallet(event)
                     && seen_users.insert(at.aggregate_id.as_str())
                 {
-                    load.users.push(at.aggregate_id.clone());
+                    load.push((UserView::TABLE, at.aggregate_id.clone()));
                 }
                 continue;
             }
@@ -60,12 +80,12 @@ impl ViewSet {
                 && seen_users.insert(at.aggregate_id.as_str())
                 && !creates_user
             {
-                load.users.push(at.aggregate_id.clone());
+                load.push((UserView::TABLE, at.aggregate_id.clone()));
             }
             if let Some(id) = SessionView::id_of(event) {
                 let creates_session = matches!(event, UserEvent::SessionOpened { .. });
                 if seen_sessions.insert(id) && !creates_session {
-                    load.sessions.push(id.to_string());
+                    load.push((SessionView::TABLE, id.to_string()));
                 }
             }
         }
@@ -117,6 +137,25 @@ impl ViewSet {
     }
 }
 
+fn rows_of<V: View>(
+    views: &BTreeMap<String, V>,
+) -> Result<(&'static str, Vec<Row>), serde_json::Error> {
+    let rows = views
+        .iter()
+        .map(|(id, view)| Row::of(id, view))
+        .collect::<Result<_, _>>()?;
+    Ok((V::TABLE, rows))
+}
+
+fn insert<V: View>(
+    views: &mut BTreeMap<String, V>,
+    id: &str,
+    data: &str,
+) -> serde_json::Result<()> {
+    views.insert(id.to_string(), serde_json::from_str(data)?);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,7 +201,7 @@ mod tests {
             (at("u1"), opened),
             (at("u1"), closed),
         ];
-        assert_eq!(ViewSet::to_load(&batch), ToLoad::default());
+        assert!(ViewSet::to_load(&batch).is_empty());
     }
 
     #[test]
@@ -178,10 +217,10 @@ mod tests {
         let batch = vec![(at("u1"), closed), (at("u1"), renamed)];
         assert_eq!(
             ViewSet::to_load(&batch),
-            ToLoad {
-                users: vec!["u1".into()],
-                sessions: vec!["s1".into()]
-            }
+            vec![
+                (SessionView::TABLE, "s1".to_string()),
+                (UserView::TABLE, "u1".to_string())
+            ]
         );
     }
 
@@ -197,7 +236,7 @@ mod tests {
             locked_until_ms: 0,
         });
         let batch = vec![(at("u1"), opened), (at("u1"), failed)];
-        assert_eq!(ViewSet::to_load(&batch), ToLoad::default());
+        assert!(ViewSet::to_load(&batch).is_empty());
         let mut set = ViewSet::default();
         for (at, event) in &batch {
             set.apply(at, event);

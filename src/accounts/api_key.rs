@@ -5,16 +5,16 @@ use clara_projections::ApiKeyView;
 
 use crate::auth::token::api_key_token;
 use crate::commands::Meta;
-use crate::error::{ApiError, Resource};
+use crate::error::{AppError, Resource};
 use crate::ids::new_id;
 use crate::state::AppState;
 use crate::storage::views;
 
 /// The user's current key and its token.
-pub async fn current(state: &AppState, user_id: &str) -> Result<(ApiKeyView, String), ApiError> {
+pub async fn current(state: &AppState, user_id: &str) -> Result<(ApiKeyView, String), AppError> {
     let key = views::api_key(&state.db, user_id)
         .await?
-        .ok_or(ApiError::NotFound(Resource::ApiKey))?;
+        .ok_or(AppError::NotFound(Resource::ApiKey))?;
     let token = api_key_token(&state.secrets.jwt_secret, user_id, &key.id);
     Ok((key, token))
 }
@@ -24,7 +24,7 @@ pub async fn reset(
     state: &AppState,
     user_id: &str,
     meta: &Meta,
-) -> Result<(ApiKeyView, String), ApiError> {
+) -> Result<(ApiKeyView, String), AppError> {
     let command = UserCommand::ResetApiKey {
         key_id: new_id("api_key"),
     };

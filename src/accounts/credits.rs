@@ -5,7 +5,7 @@ use clara_projections::{TransactionView, UserView};
 
 use crate::accounts::users::view_after;
 use crate::commands::Meta;
-use crate::error::{ApiError, Resource};
+use crate::error::{AppError, Resource};
 use crate::ids::new_id;
 use crate::state::AppState;
 use crate::storage::views;
@@ -16,9 +16,9 @@ pub async fn set_balance(
     user_id: &str,
     balance: i64,
     meta: &Meta,
-) -> Result<UserView, ApiError> {
+) -> Result<UserView, AppError> {
     if !state.users.load(user_id).await?.is_registered() {
-        return Err(ApiError::NotFound(Resource::User));
+        return Err(AppError::NotFound(Resource::User));
     }
     let command = WalletCommand::SetBalance {
         entry_id: new_id("transaction"),
@@ -33,7 +33,7 @@ pub async fn transactions(
     user_id: &str,
     limit: i64,
     offset: i64,
-) -> Result<Vec<TransactionView>, ApiError> {
+) -> Result<Vec<TransactionView>, AppError> {
     Ok(views::transactions_page(&state.db, user_id, limit, offset).await?)
 }
 
@@ -41,8 +41,8 @@ pub async fn transaction(
     state: &AppState,
     user_id: &str,
     id: &str,
-) -> Result<TransactionView, ApiError> {
+) -> Result<TransactionView, AppError> {
     views::transaction(&state.db, user_id, id)
         .await?
-        .ok_or(ApiError::NotFound(Resource::Transaction))
+        .ok_or(AppError::NotFound(Resource::Transaction))
 }

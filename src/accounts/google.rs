@@ -10,7 +10,7 @@ use crate::accounts::register::claim_email;
 use crate::accounts::session::new_session;
 use crate::accounts::users::view_after;
 use crate::commands::{retry_on_conflict, Meta};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::ids::new_id;
 use crate::state::AppState;
 
@@ -25,7 +25,7 @@ pub async fn sign_in(
     state: &AppState,
     id_token: &str,
     meta: &Meta,
-) -> Result<GoogleSignIn, ApiError> {
+) -> Result<GoogleSignIn, AppError> {
     let identity = state.google.verify(id_token).await?;
     if let Some((user_id, _)) = by_email(state, &identity.email).await? {
         let (session, token) = new_session(state, &user_id);

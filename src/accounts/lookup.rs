@@ -4,7 +4,7 @@ use clara_aggregates::names::{is_email, normalise_email};
 use clara_aggregates::User;
 
 use crate::commands::{load_pair, Loaded};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::state::AppState;
 
 /// The registered user owning `email`, with their aggregate as loaded. Text that is no
@@ -12,7 +12,7 @@ use crate::state::AppState;
 pub async fn by_email(
     state: &AppState,
     email: &str,
-) -> Result<Option<(String, Loaded<User>)>, ApiError> {
+) -> Result<Option<(String, Loaded<User>)>, AppError> {
     if !is_email(email) {
         return Ok(None);
     }
@@ -45,7 +45,7 @@ pub async fn by_email(
 async fn owned_by(
     state: &AppState,
     owner: Option<String>,
-) -> Result<Option<(String, Loaded<User>)>, ApiError> {
+) -> Result<Option<(String, Loaded<User>)>, AppError> {
     let Some(user_id) = owner else {
         return Ok(None);
     };

@@ -1,16 +1,14 @@
 //! One-time codes: issuing them (the mailer delivers them) and the commands they unlock —
 //! activation, password change, two-factor sign-in on and off.
 
-use clara_aggregates::{
-    Check, FailedAttempt, NewOtp, OtpType, Presented, SecondFactor, User, UserCommand, UserEvent,
-};
+use clara_aggregates::{Check, NewOtp, OtpType, Presented, SecondFactor, User, UserCommand};
 use clara_projections::UserView;
 
 use crate::accounts::lookup::by_email;
 use crate::accounts::users::view_after;
 use crate::auth::totp::Enrolment;
-use crate::commands::Meta;
-use crate::error::{ApiError, Resource};
+use crate::commands::{Committed, Meta};
+use crate::error::{AppError, Resource};
 use crate::ids::new_id;
 use crate::state::AppState;
 
@@ -35,12 +33,12 @@ pub fn presented(state: &AppState, user_id: &str, otp_type: OtpType, code: &str)
     }
 }
 
-/// A wrong code or second factor is recorded (the command succeeds) but the caller is still
+/// A wrong code or second factor is recorded (the command commits) but the caller is still
 /// refused.
-pub fn refuse_wrong_code(events: &[UserEvent]) -> Result<(), ApiError> {
-    match FailedAttempt::among(events) {
-        Some(_) => Err(ApiError::Unauthorized),
-        None => Ok(()),
+fn refused(committed: Committed<User>) -> Result<Committed<User>, AppError> {
+    match committed.refusal {
+        Some(_) => Err(AppError::Unauthenticated),
+        None => Ok(committed),
     }
 }
 
@@ -50,10 +48,10 @@ pub async fn send(
     email: &str,
     otp_type: OtpType,
     meta: &Meta,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let (user_id, _) = by_email(state, email)
         .await?
-        .ok_or(ApiError::NotFound(Resource::User))?;
+        .ok_or(AppError::NotFound(Resource::User))?;
     let command = UserCommand::IssueOtp {
         otp_type,
         otp: new_otp(state, &user_id, otp_type),
@@ -69,15 +67,15 @@ pub async fn activate(
     email: &str,
     code: &str,
     meta: &Meta,
-) -> Result<UserView, ApiError> {
+) -> Result<UserView, AppError> {
     let (user_id, _) = by_email(state, email)
         .await?
-        .ok_or(ApiError::NotFound(Resource::User))?;
+        .ok_or(AppError::NotFound(Resource::User))?;
     let command = UserCommand::Activate {
         code: presented(state, &user_id, OtpType::Activation, code),
     };
     let executed = state.users.execute(&user_id, command, meta).await?;
-    refuse_wrong_code(&executed.events)?;
+    let executed = refused(executed)?;
     view_after(state, &user_id, executed.views).await
 }
 
@@ -90,12 +88,12 @@ pub async fn change_password(
     code: &str,
     acting_user: Option<(&str, &str)>,
     meta: &Meta,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let (user_id, _) = by_email(state, email)
         .await?
-        .ok_or(ApiError::NotFound(Resource::User))?;
+        .ok_or(AppError::NotFound(Resource::User))?;
     if acting_user.is_some_and(|(caller, _)| caller != user_id) {
-        return Err(ApiError::Forbidden);
+        return Err(AppError::Forbidden);
     }
     let code = presented(state, &user_id, OtpType::ChangePassword, code);
     // Hashing costs ~15 ms of a core: a code that will fail is recorded without it.
@@ -104,7 +102,7 @@ pub async fn change_password(
         let otp_type = OtpType::ChangePassword;
         let command = UserCommand::TryCode { otp_type, code };
         state.users.execute(&user_id, command, meta).await?;
-        return Err(ApiError::Unauthorized);
+        return Err(AppError::Unauthenticated);
     }
     let password_hash = state.passwords.hash(password).await?;
     let command = UserCommand::ChangePassword {
@@ -113,7 +111,7 @@ pub async fn change_password(
         keep_session: acting_user.map(|(_, session)| session.to_string()),
         api_key_id: new_id("api_key"),
     };
-    refuse_wrong_code(&state.users.execute(&user_id, command, meta).await?.events)
+    refused(state.users.execute(&user_id, command, meta).await?).map(drop)
 }
 
 /// A second factor as presented: with an authenticator enrolled, the step of its secret the
@@ -137,7 +135,7 @@ pub async fn enable_two_factor(
     code: &str,
     authenticator: bool,
     meta: &Meta,
-) -> Result<Option<Enrolment>, ApiError> {
+) -> Result<Option<Enrolment>, AppError> {
     let enrolment = if authenticator {
         let email = state.users.load(user_id).await?.email().to_string();
         Some(state.totp.enrol(&email)?)
@@ -148,7 +146,7 @@ pub async fn enable_two_factor(
         code: presented(state, user_id, OtpType::TwoFactorAuth, code),
         totp_sealed: enrolment.as_ref().map(|e| e.sealed.clone()),
     };
-    refuse_wrong_code(&state.users.execute(user_id, command, meta).await?.events)?;
+    refused(state.users.execute(user_id, command, meta).await?)?;
     Ok(enrolment)
 }
 
@@ -158,11 +156,11 @@ pub async fn disable_two_factor(
     user_id: &str,
     code: &str,
     meta: &Meta,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let user = state.users.load(user_id).await?;
     let command = UserCommand::DisableTwoFactor {
         code: second_factor(state, user_id, &user, code),
         now_ms: state.clock.now_ms(),
     };
-    refuse_wrong_code(&state.users.execute(user_id, command, meta).await?.events)
+    refused(state.users.execute(user_id, command, meta).await?).map(drop)
 }

@@ -5,7 +5,7 @@ use clara_projections::UserView;
 
 use crate::accounts::users::view_after;
 use crate::commands::Meta;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::state::AppState;
 
 pub struct ProfileChange {
@@ -19,7 +19,7 @@ pub async fn update(
     user_id: &str,
     change: ProfileChange,
     meta: &Meta,
-) -> Result<UserView, ApiError> {
+) -> Result<UserView, AppError> {
     let command = UserCommand::UpdateProfile {
         first_name: change.first_name,
         last_name: change.last_name,

@@ -1,14 +1,14 @@
 //! Registration: hash the password, claim the e-mail race-free, then create the user.
 
 use clara_aggregates::names::normalise_email;
-use clara_aggregates::{EmailClaimCommand, OtpType, UserCommand};
+use clara_aggregates::{EmailClaimCommand, EmailClaimError, OtpType, UserCommand};
 use clara_projections::UserView;
 
 use crate::accounts::otp::new_otp;
 use crate::accounts::session::new_session;
 use crate::accounts::users::view_after;
-use crate::commands::{retry_on_conflict, Meta};
-use crate::error::ApiError;
+use crate::commands::{retry_on_conflict, CommitError, Meta};
+use crate::error::AppError;
 use crate::ids::new_id;
 use crate::state::AppState;
 
@@ -21,12 +21,12 @@ pub struct NewUser {
 
 /// Registers a user, signed in, and returns the view the caller will see and the session's
 /// token. Of two concurrent registrations of one address, exactly one claims it; the other is
-/// refused with `AlreadyExists`.
+/// refused: the address is already claimed.
 pub async fn register(
     state: &AppState,
     input: NewUser,
     meta: &Meta,
-) -> Result<(UserView, String), ApiError> {
+) -> Result<(UserView, String), AppError> {
     let password_hash = state.passwords.hash(input.password).await?;
     let email = normalise_email(&input.email);
     let user_id = new_id("user");
@@ -56,20 +56,20 @@ pub(crate) async fn claim_email(
     email: &str,
     user_id: &str,
     meta: &Meta,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let claim = |owner_abandoned| EmailClaimCommand::Claim {
         user_id: user_id.to_string(),
         owner_abandoned,
         now_ms: state.clock.now_ms(),
     };
-    let first = state.claims.execute_once(email, claim(false), meta).await;
-    let Err(ApiError::AlreadyExists) = first.as_ref().map(drop) else {
-        return first.map(drop);
+    let taken = match state.claims.execute_once(email, claim(false), meta).await {
+        Err(CommitError::Domain(taken @ EmailClaimError::AlreadyClaimed)) => taken,
+        first => return first.map(drop).map_err(AppError::from),
     };
     let current = state.claims.load(email).await?;
     let owner = match current.owner() {
         Some(owner) if current.is_stale(state.clock.now_ms()) => owner.to_string(),
-        _ => return Err(ApiError::AlreadyExists),
+        _ => return Err(taken.into()),
     };
     // Refused if the owner has registered: of this and the owner's own Register, whichever
     // commits first wins, so a registration that was only slow is never overtaken.
@@ -77,9 +77,6 @@ pub(crate) async fn claim_email(
         .users
         .execute(&owner, UserCommand::Abandon, meta)
         .await?;
-    state
-        .claims
-        .execute_once(email, claim(true), meta)
-        .await
-        .map(drop)
+    state.claims.execute_once(email, claim(true), meta).await?;
+    Ok(())
 }

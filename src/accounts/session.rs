@@ -8,7 +8,7 @@ use crate::accounts::otp::second_factor;
 use crate::accounts::users::view_after;
 use crate::auth::token::issue_user_token;
 use crate::commands::Meta;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::ids::new_id;
 use crate::state::AppState;
 
@@ -38,14 +38,14 @@ pub async fn login(
     password: String,
     code: Option<&str>,
     meta: &Meta,
-) -> Result<(UserView, String), ApiError> {
+) -> Result<(UserView, String), AppError> {
     let account = by_email(state, email).await?;
     let hash = account
         .as_ref()
         .map(|(_, user)| user.password_hash().to_string());
     let matches = state.passwords.verify(password, hash.clone()).await?;
     let Some((user_id, user)) = account else {
-        return Err(ApiError::Unauthorized);
+        return Err(AppError::Unauthenticated);
     };
     let (session, token) = new_session(state, &user_id);
     let command = UserCommand::Login {
@@ -56,11 +56,11 @@ pub async fn login(
         now_ms: state.clock.now_ms(),
     };
     let executed = state.users.execute_on(user, command, meta).await?;
-    match FailedAttempt::among(&executed.events) {
+    match executed.refusal {
         // The password was right (the aggregate checks it first) but the second factor not.
-        Some(FailedAttempt::WrongSecondFactor) => Err(ApiError::SecondFactorRequired),
+        Some(FailedAttempt::WrongSecondFactor) => Err(AppError::SecondFactorRequired),
         // A wrong password, or one checked against a hash replaced meanwhile.
-        Some(_) => Err(ApiError::Unauthorized),
+        Some(_) => Err(AppError::Unauthenticated),
         None => Ok((view_after(state, &user_id, executed.views).await?, token)),
     }
 }
@@ -71,9 +71,10 @@ pub async fn logout(
     user_id: &str,
     session_id: &str,
     meta: &Meta,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let command = UserCommand::Logout {
         session_id: session_id.to_string(),
     };
-    state.users.execute(user_id, command, meta).await.map(drop)
+    state.users.execute(user_id, command, meta).await?;
+    Ok(())
 }

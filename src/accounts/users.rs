@@ -2,7 +2,7 @@
 
 use clara_projections::{UserView, ViewSet};
 
-use crate::error::{ApiError, Resource};
+use crate::error::{AppError, Resource};
 use crate::state::AppState;
 use crate::storage::views;
 
@@ -12,7 +12,7 @@ pub async fn view_after(
     state: &AppState,
     user_id: &str,
     views: Option<ViewSet>,
-) -> Result<UserView, ApiError> {
+) -> Result<UserView, AppError> {
     match views.and_then(|mut views| views.users.remove(user_id)) {
         Some(view) => Ok(view),
         None => user_view(state, user_id).await,
@@ -20,8 +20,8 @@ pub async fn view_after(
 }
 
 /// The user view as stored; its absence means the user does not exist.
-pub async fn user_view(state: &AppState, user_id: &str) -> Result<UserView, ApiError> {
+pub async fn user_view(state: &AppState, user_id: &str) -> Result<UserView, AppError> {
     views::user(&state.db, user_id)
         .await?
-        .ok_or(ApiError::NotFound(Resource::User))
+        .ok_or(AppError::NotFound(Resource::User))
 }

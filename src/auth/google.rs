@@ -12,7 +12,7 @@ use serde_json::Value;
 use tokio::sync::RwLock;
 
 use crate::clock::Clock;
-use crate::error::ApiError;
+use crate::error::AppError;
 
 pub const GOOGLE_JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";
 const ISSUERS: [&str; 2] = ["accounts.google.com", "https://accounts.google.com"];
@@ -70,23 +70,23 @@ impl GoogleVerifier {
     /// The identity in `id_token`; 401 for any token that is not a genuine, current Google
     /// ID token for this service, 503 when Google sign-in is not configured or its keys
     /// cannot be fetched.
-    pub async fn verify(&self, id_token: &str) -> Result<GoogleIdentity, ApiError> {
+    pub async fn verify(&self, id_token: &str) -> Result<GoogleIdentity, AppError> {
         let client_id = self
             .client_id
             .as_deref()
-            .ok_or_else(|| ApiError::Unavailable("GOOGLE_CLIENT_ID is not set".into()))?;
-        let header = decode_header(id_token).map_err(|_| ApiError::Unauthorized)?;
+            .ok_or_else(|| AppError::Unavailable("GOOGLE_CLIENT_ID is not set".into()))?;
+        let header = decode_header(id_token).map_err(|_| AppError::Unauthenticated)?;
         if header.alg != Algorithm::RS256 {
-            return Err(ApiError::Unauthorized);
+            return Err(AppError::Unauthenticated);
         }
-        let kid = header.kid.ok_or(ApiError::Unauthorized)?;
-        let key = self.key(&kid).await?.ok_or(ApiError::Unauthorized)?;
+        let kid = header.kid.ok_or(AppError::Unauthenticated)?;
+        let key = self.key(&kid).await?.ok_or(AppError::Unauthenticated)?;
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_audience(&[client_id]);
         validation.set_issuer(&ISSUERS);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         let claims = decode::<Claims>(id_token, &key, &validation)
-            .map_err(|_| ApiError::Unauthorized)?
+            .map_err(|_| AppError::Unauthenticated)?
             .claims;
         let verified = matches!(claims.email_verified, Some(Value::Bool(true)))
             || claims.email_verified == Some(Value::String("true".into()));
@@ -96,13 +96,13 @@ impl GoogleVerifier {
                 email,
                 name: claims.name,
             }),
-            _ => Err(ApiError::Unauthorized),
+            _ => Err(AppError::Unauthenticated),
         }
     }
 
     /// The key `kid`, from the cache while it is fresh; refetched when stale, or when the id
     /// is unknown and the cache is older than [`REFETCH_AFTER`].
-    async fn key(&self, kid: &str) -> Result<Option<DecodingKey>, ApiError> {
+    async fn key(&self, kid: &str) -> Result<Option<DecodingKey>, AppError> {
         if let Some(keys) = self.keys.read().await.as_ref() {
             let elapsed = self.clock.now_ms().saturating_sub(keys.fetched_ms);
             let age = Duration::from_millis(u64::try_from(elapsed).unwrap_or_default());
@@ -117,9 +117,9 @@ impl GoogleVerifier {
         Ok(key)
     }
 
-    async fn fetch(&self) -> Result<Keys, ApiError> {
+    async fn fetch(&self) -> Result<Keys, AppError> {
         let unavailable = |e: reqwest::Error| {
-            ApiError::Unavailable(format!("fetching Google's keys failed: {e}"))
+            AppError::Unavailable(format!("fetching Google's keys failed: {e}"))
         };
         let response = self
             .http

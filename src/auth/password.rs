@@ -11,7 +11,7 @@ use argon2::password_hash::{rand_core::OsRng, Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 use super::hash_pool::HashPool;
-use crate::error::ApiError;
+use crate::error::AppError;
 
 #[derive(Clone)]
 pub struct Passwords {
@@ -49,7 +49,7 @@ impl Passwords {
     }
 
     /// The PHC string of `password` with a fresh random salt.
-    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+    pub async fn hash(&self, password: String) -> Result<String, AppError> {
         self.hashes_made.fetch_add(1, Ordering::Relaxed);
         let params = self.params.clone();
         let hashed = self
@@ -65,7 +65,7 @@ impl Passwords {
     /// unknown e-mail, or an account created through Google that has no password yet), the
     /// same work is done against a decoy and the answer is no, so the time taken does not
     /// tell which accounts exist.
-    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, ApiError> {
+    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, AppError> {
         let hash = hash.filter(|hash| PasswordHash::new(hash).is_ok());
         let known = hash.is_some();
         let hash = match hash {

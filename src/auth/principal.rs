@@ -2,9 +2,9 @@
 
 use crate::auth::credential::Credential;
 use crate::auth::token::{verify, verify_api_key};
-use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::views;
+use crate::storage::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
@@ -19,39 +19,39 @@ pub enum Principal {
 }
 
 impl Principal {
-    /// Verifies `credential`: a missing, malformed, forged or expired one, or a token whose
-    /// session has closed, is 401.
-    pub async fn resolve(credential: &Credential, state: &AppState) -> Result<Self, ApiError> {
-        match credential {
-            Credential::Public => Ok(Principal::Public),
-            Credential::Private => Ok(Principal::Admin),
-            Credential::UserToken(jwt) => {
-                let claims =
-                    verify(&state.secrets.jwt_secret, jwt, "user").ok_or(ApiError::Unauthorized)?;
-                let session = views::session(&state.db, &claims.sid).await?;
-                if session.is_some_and(|s| s.admits(&claims.sub, state.clock.now_ms())) {
-                    Ok(Principal::User {
+    /// Verifies `credential`: `None` for a missing, malformed, forged or expired one, or a
+    /// token whose session has closed or whose key was replaced.
+    pub async fn resolve(
+        credential: &Credential,
+        state: &AppState,
+    ) -> Result<Option<Self>, StoreError> {
+        let secret = &state.secrets.jwt_secret;
+        Ok(match credential {
+            Credential::Public => Some(Principal::Public),
+            Credential::Private => Some(Principal::Admin),
+            Credential::UserToken(jwt) => match verify(secret, jwt, "user") {
+                Some(claims) => {
+                    let session = views::session(&state.db, &claims.sid).await?;
+                    let open = session.is_some_and(|s| s.admits(&claims.sub, state.clock.now_ms()));
+                    open.then_some(Principal::User {
                         user_id: claims.sub,
                         session_id: claims.sid,
                     })
-                } else {
-                    Err(ApiError::Unauthorized)
                 }
-            }
-            Credential::ApiKeyToken(jwt) => {
-                let claims =
-                    verify_api_key(&state.secrets.jwt_secret, jwt).ok_or(ApiError::Unauthorized)?;
-                let current = views::api_key(&state.db, &claims.sub).await?;
-                if current.is_some_and(|key| key.id == claims.kid) {
-                    Ok(Principal::ApiKey {
+                None => None,
+            },
+            Credential::ApiKeyToken(jwt) => match verify_api_key(secret, jwt) {
+                Some(claims) => {
+                    let current = views::api_key(&state.db, &claims.sub).await?;
+                    let current = current.is_some_and(|key| key.id == claims.kid);
+                    current.then_some(Principal::ApiKey {
                         user_id: claims.sub,
                     })
-                } else {
-                    Err(ApiError::Unauthorized)
                 }
-            }
-            _ => Err(ApiError::Unauthorized),
-        }
+                None => None,
+            },
+            _ => None,
+        })
     }
 
     /// The user this principal acts as, if it is one.

@@ -4,7 +4,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Config;
 use crate::server::open_database;
-use crate::storage::{views, Projector};
+use clara_projections::ViewSet;
+
+use crate::storage::Projector;
 use crate::with_pool;
 
 pub async fn run(config: &Config) -> anyhow::Result<()> {
@@ -21,7 +23,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let report = projector.rebuild(&|done| bar.set_position(done)).await?;
     bar.finish_and_clear();
     let mut rows = 0i64;
-    for table in views::VIEW_TABLES {
+    for table in ViewSet::TABLES {
         let count: i64 = with_pool!(&db, pool => sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(pool).await?);
         rows += count;
     }
@@ -29,7 +31,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         "Replayed {} events into {} view rows across {} views; views now reflect log position {}.",
         report.events,
         rows,
-        views::VIEW_TABLES.len(),
+        ViewSet::TABLES.len(),
         report.position
     );
     db.close().await;

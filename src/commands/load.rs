@@ -6,14 +6,14 @@ use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventRepository};
 use cqrs_es::Aggregate;
 use serde_json::Value;
 
-use crate::error::ApiError;
+use crate::storage::StoreError;
 use crate::storage::{snapshots, AnyEventRepository, Db};
 
 /// Events between snapshots: loading never replays more than this many.
 pub const SNAPSHOT_EVERY: usize = 100;
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(anyhow::anyhow!("{e}"))
+fn internal(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Internal(anyhow::anyhow!("{e}"))
 }
 
 /// The aggregate `id` as of its last committed event, with that event's sequence: from `kept`
@@ -24,7 +24,7 @@ pub async fn context<A: Aggregate>(
     repo: &AnyEventRepository,
     id: &str,
     kept: Option<(usize, A)>,
-) -> Result<EventStoreAggregateContext<A>, ApiError> {
+) -> Result<EventStoreAggregateContext<A>, StoreError> {
     let start = match kept {
         Some(kept) => kept,
         None => snapshot::<A>(db, id).await?,
@@ -46,7 +46,7 @@ pub fn after<A: Aggregate>(
     id: &str,
     (mut sequence, mut aggregate): (usize, A),
     events: impl IntoIterator<Item = (usize, Value)>,
-) -> Result<EventStoreAggregateContext<A>, ApiError> {
+) -> Result<EventStoreAggregateContext<A>, StoreError> {
     for (number, payload) in events {
         aggregate.apply(serde_json::from_value(payload).map_err(internal)?);
         sequence = number;
@@ -60,7 +60,7 @@ pub fn after<A: Aggregate>(
 }
 
 /// The latest snapshot of `id` and its sequence, or the empty aggregate.
-async fn snapshot<A: Aggregate>(db: &Db, id: &str) -> Result<(usize, A), ApiError> {
+async fn snapshot<A: Aggregate>(db: &Db, id: &str) -> Result<(usize, A), StoreError> {
     let Some((sequence, payload)) = snapshots::load(db, A::TYPE, id).await? else {
         return Ok((0, A::default()));
     };

@@ -1,7 +1,9 @@
-//! Executing commands: load the aggregate from the log, let it decide, commit its events
-//! together with the views they change (so the caller reads its own write), and retry a lost
-//! optimistic-concurrency race a bounded number of times. Within one process, commands on one
-//! aggregate take turns, so such races are left to other processes.
+//! Where a command is committed: load the aggregate, let it decide, append its events with
+//! the views they change folded in the same transaction (so the caller reads its own write),
+//! and retry a lost optimistic-concurrency race a bounded number of times. The outcome is
+//! typed: the events, the refusal they record if any, and the views folded; or a
+//! [`CommitError`]. Within one process, commands on one aggregate take turns, so such races
+//! are left to other processes.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -10,19 +12,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use clara_aggregates::Refusals;
 use clara_projections::ViewSet;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::{EventStoreAggregateContext, SerializedEvent};
-use cqrs_es::{Aggregate, AggregateError, EventEnvelope};
+use cqrs_es::{Aggregate, EventEnvelope};
 
 mod load;
 mod pair;
 mod recent;
 mod turns;
 
-use crate::error::ApiError;
 use crate::storage::append::{append, AppendError};
-use crate::storage::{AnyEventRepository, Db, Projector};
+use crate::storage::{AnyEventRepository, Db, Projector, StoreError};
 pub use pair::load_pair;
 use recent::Recent;
 use turns::Turns;
@@ -53,12 +55,26 @@ impl Meta {
 }
 
 /// What a command committed.
-pub struct Executed<A: Aggregate> {
+pub struct Committed<A: Refusals> {
     pub events: Vec<A::Event>,
-    /// The views the command's own transaction folded, as committed, usually with the
-    /// user view for a bus [answering with it](CommandBus::answering_with_user_view) even
-    /// if unchanged; none when the projector folded them instead.
+    /// The refusal the events record: committed so that it counts, yet refusing the caller.
+    pub refusal: Option<A::Refusal>,
+    /// The views the command's own transaction folded, as committed; none when the
+    /// projector folded them instead.
     pub views: Option<ViewSet>,
+}
+
+/// Why a command did not commit.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError<E> {
+    /// The aggregate refused it.
+    #[error(transparent)]
+    Domain(E),
+    /// Other commands on the aggregate kept committing first, through every retry.
+    #[error("the aggregate was modified concurrently")]
+    Conflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Commands of one aggregate type. Cheap to clone.
@@ -74,8 +90,6 @@ struct Inner<A: Aggregate> {
     recent: Recent<A>,
     /// Appends that found another command had committed on the aggregate first.
     lost_races: AtomicU64,
-    /// Whether each commit returns the user view of the aggregate's id.
-    answers_with_user_view: bool,
 }
 
 impl<A: Aggregate> Clone for CommandBus<A> {
@@ -88,22 +102,10 @@ impl<A: Aggregate> Clone for CommandBus<A> {
 
 impl<A> CommandBus<A>
 where
-    A: Aggregate<Services = ()> + Clone,
+    A: Refusals<Services = ()> + Clone,
     A::Command: Clone,
-    A::Error: Into<ApiError>,
 {
     pub fn new(db: &Db, projector: Arc<Projector>) -> Self {
-        Self::build(db, projector, false)
-    }
-
-    /// Commands of an aggregate whose id is its user's (users): each commit also returns
-    /// that user's view as committed, read in the same transaction, for callers that answer
-    /// with it even when their events leave it unchanged, such as sign-in.
-    pub fn answering_with_user_view(db: &Db, projector: Arc<Projector>) -> Self {
-        Self::build(db, projector, true)
-    }
-
-    fn build(db: &Db, projector: Arc<Projector>, answers_with_user_view: bool) -> Self {
         let inner = Inner {
             repo: AnyEventRepository::new(db),
             db: db.clone(),
@@ -111,7 +113,6 @@ where
             turns: Turns::default(),
             recent: Recent::default(),
             lost_races: AtomicU64::new(0),
-            answers_with_user_view,
         };
         Self {
             inner: Arc::new(inner),
@@ -120,7 +121,7 @@ where
 
     /// The aggregate's current state: as last seen here, or its snapshot, and the events
     /// after that.
-    pub async fn load(&self, id: &str) -> Result<Loaded<A>, ApiError> {
+    pub async fn load(&self, id: &str) -> Result<Loaded<A>, StoreError> {
         let inner = &self.inner;
         let kept = inner.recent.get(id);
         let context = load::context::<A>(&inner.db, &inner.repo, id, kept).await?;
@@ -152,14 +153,13 @@ where
         self.inner.lost_races.load(Ordering::Relaxed)
     }
 
-    /// One attempt, without retry: load, decide, commit with the views. Returns the events
-    /// committed, so a caller can tell a recorded failure (say, a wrong code) from a success.
+    /// One attempt, without retry: load, decide, commit with the views.
     pub async fn execute_once(
         &self,
         id: &str,
         command: A::Command,
         meta: &Meta,
-    ) -> Result<Executed<A>, ApiError> {
+    ) -> Result<Committed<A>, CommitError<A::Error>> {
         self.attempt(id, None, command, meta).await
     }
 
@@ -170,7 +170,7 @@ where
         loaded: Loaded<A>,
         command: A::Command,
         meta: &Meta,
-    ) -> Result<Executed<A>, ApiError> {
+    ) -> Result<Committed<A>, CommitError<A::Error>> {
         let id = loaded.0.aggregate_id.clone();
         let mut first = Some(loaded);
         retry_on_conflict(|| self.attempt(&id, first.take(), command.clone(), meta)).await
@@ -184,7 +184,7 @@ where
         preloaded: Option<Loaded<A>>,
         command: A::Command,
         meta: &Meta,
-    ) -> Result<Executed<A>, ApiError> {
+    ) -> Result<Committed<A>, CommitError<A::Error>> {
         let _turn = self.inner.turns.take(id).await;
         let loaded = match preloaded {
             Some(loaded) => self.newest(loaded),
@@ -217,7 +217,7 @@ where
         loaded: Loaded<A>,
         command: A::Command,
         meta: &Meta,
-    ) -> Result<Executed<A>, ApiError> {
+    ) -> Result<Committed<A>, CommitError<A::Error>> {
         let inner = &self.inner;
         let Loaded(mut context) = loaded;
         let id = context.aggregate_id.as_str();
@@ -227,32 +227,39 @@ where
             .aggregate
             .handle(command, &(), &sink)
             .await
-            .map_err(|e| ApiError::from(AggregateError::UserError(e)))?;
+            .map_err(CommitError::Domain)?;
         let events = sink.collect().await;
+        let refusal = A::refusal(&events);
         if events.is_empty() {
-            return Ok(Executed {
+            let views = None;
+            return Ok(Committed {
                 events,
-                views: None,
+                refusal,
+                views,
             });
         }
         let snapshot = load::due(&context.aggregate, sequence, events.len());
         let rows = serialize::<A>(id, sequence, &events, meta)?;
-        let want = inner.answers_with_user_view.then_some(id);
-        let views = append(&inner.db, &rows, want).await.map_err(|e| match e {
+        let views = append(&inner.db, &rows).await.map_err(|e| match e {
             AppendError::Conflict => {
                 inner.lost_races.fetch_add(1, Ordering::Relaxed);
-                ApiError::Conflict
+                CommitError::Conflict
             }
-            AppendError::Failed(e) => ApiError::Internal(e),
+            AppendError::Store(e) => CommitError::Store(e),
         })?;
         inner
             .recent
             .keep(id, sequence + events.len(), context.aggregate);
         load::save::<A>(&inner.db, id, snapshot).await;
         if views.is_none() {
-            inner.projector.catch_up_after_write().await?;
+            let caught_up = inner.projector.catch_up_after_write().await;
+            caught_up.map_err(StoreError::from)?;
         }
-        Ok(Executed { events, views })
+        Ok(Committed {
+            events,
+            refusal,
+            views,
+        })
     }
 
     /// Executes `command`, retrying lost races; the views include its events on return.
@@ -261,7 +268,7 @@ where
         id: &str,
         command: A::Command,
         meta: &Meta,
-    ) -> Result<Executed<A>, ApiError> {
+    ) -> Result<Committed<A>, CommitError<A::Error>> {
         retry_on_conflict(|| self.attempt(id, None, command.clone(), meta)).await
     }
 }
@@ -284,7 +291,7 @@ fn serialize<A: Aggregate>(
     sequence: usize,
     events: &[A::Event],
     meta: &Meta,
-) -> Result<Vec<SerializedEvent>, ApiError> {
+) -> Result<Vec<SerializedEvent>, StoreError> {
     let metadata = meta.to_map();
     events
         .iter()
@@ -296,27 +303,39 @@ fn serialize<A: Aggregate>(
                 payload: event.clone(),
                 metadata: metadata.clone(),
             };
-            SerializedEvent::try_from(&envelope).map_err(|e| ApiError::Internal(e.into()))
+            SerializedEvent::try_from(&envelope).map_err(|e| StoreError::Internal(e.into()))
         })
         .collect()
 }
 
 /// Runs `attempt` until it does not end in a concurrency conflict, at most [`MAX_ATTEMPTS`]
 /// times, with a short growing, jittered pause between tries.
-pub async fn retry_on_conflict<T, F, Fut>(mut attempt: F) -> Result<T, ApiError>
+pub async fn retry_on_conflict<T, E, F, Fut>(mut attempt: F) -> Result<T, E>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, ApiError>>,
+    Fut: Future<Output = Result<T, E>>,
+    E: Conflicting,
 {
     let mut tries = 0;
     loop {
         tries += 1;
         match attempt().await {
-            Err(ApiError::Conflict) if tries < MAX_ATTEMPTS => {
+            Err(error) if error.is_conflict() && tries < MAX_ATTEMPTS => {
                 let jitter = rand::random::<u64>() % 5;
                 tokio::time::sleep(Duration::from_millis(u64::from(tries) * 2 + jitter)).await;
             }
             other => return other,
         }
+    }
+}
+
+/// Errors that can mean a lost race, worth another try.
+pub trait Conflicting {
+    fn is_conflict(&self) -> bool;
+}
+
+impl<E> Conflicting for CommitError<E> {
+    fn is_conflict(&self) -> bool {
+        matches!(self, CommitError::Conflict)
     }
 }

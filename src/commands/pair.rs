@@ -2,26 +2,24 @@
 //! sign-in needs the address's claim and then the account it names, and each read is a
 //! round trip to the database.
 
-use cqrs_es::Aggregate;
+use clara_aggregates::Refusals;
 use serde_json::Value;
 
 use super::{load, CommandBus, Loaded};
-use crate::error::ApiError;
 use crate::storage::log::events_after_each;
+use crate::storage::StoreError;
 
 /// Aggregate `a_id` of bus `a` and `b_id` of bus `b`, as [`CommandBus::load`] gives them;
 /// `None`, having read nothing, unless this process keeps a state of both.
 pub async fn load_pair<A, B>(
     (a, a_id): (&CommandBus<A>, &str),
     (b, b_id): (&CommandBus<B>, &str),
-) -> Result<Option<(Loaded<A>, Loaded<B>)>, ApiError>
+) -> Result<Option<(Loaded<A>, Loaded<B>)>, StoreError>
 where
-    A: Aggregate<Services = ()> + Clone,
+    A: Refusals<Services = ()> + Clone,
     A::Command: Clone,
-    A::Error: Into<ApiError>,
-    B: Aggregate<Services = ()> + Clone,
+    B: Refusals<Services = ()> + Clone,
     B::Command: Clone,
-    B::Error: Into<ApiError>,
 {
     let (Some(kept_a), Some(kept_b)) = (a.inner.recent.get(a_id), b.inner.recent.get(b_id)) else {
         return Ok(None);

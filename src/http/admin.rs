@@ -11,12 +11,12 @@ use serde_json::Number;
 
 use super::body::{parse, RawBody, Validate};
 use super::context::Caller;
+use super::error::ApiError;
 use super::page::page;
 use super::path::Path;
 use super::render::user;
 use super::success;
 use crate::accounts::credits as wallet;
-use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::views;
 

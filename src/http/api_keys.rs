@@ -7,11 +7,11 @@ use clara_projections::ApiKeyView;
 use serde_json::{json, Value};
 
 use super::context::Caller;
+use super::error::ApiError;
 use super::path::Path;
 use super::render::http_date;
 use super::success;
 use crate::accounts::api_key;
-use crate::error::ApiError;
 use crate::state::AppState;
 
 fn api_key_object(key: &ApiKeyView, token: &str) -> Value {

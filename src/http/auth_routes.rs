@@ -8,12 +8,12 @@ use serde::Deserialize;
 use super::body::{parse, parse_optional, RawBody, Validate};
 use super::codes::CodeBody;
 use super::context::Caller;
+use super::error::ApiError;
 use super::validate::{is_email, is_name, is_password};
 use super::{render, success};
 use crate::accounts::register::{register as register_user, NewUser};
 use crate::accounts::session;
 use crate::auth::credential::Credential;
-use crate::error::ApiError;
 use crate::state::AppState;
 
 #[derive(Deserialize)]

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error::ApiError;
+use super::error::ApiError;
 
 /// Checks a body beyond its shape (lengths, formats).
 pub trait Validate {

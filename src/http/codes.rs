@@ -11,11 +11,11 @@ use serde_json::{json, Value};
 
 use super::body::{parse, RawBody, Validate};
 use super::context::Caller;
+use super::error::ApiError;
 use super::path::Path;
 use super::validate::is_password;
 use super::{render, success};
 use crate::accounts::otp;
-use crate::error::ApiError;
 use crate::state::AppState;
 
 #[derive(Deserialize)]

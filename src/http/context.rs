@@ -9,11 +9,12 @@ use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use tower_http::request_id::RequestId;
 
+use super::error::ApiError;
 use crate::accounts::users::user_view;
 use crate::auth::credential::Credential;
 use crate::auth::principal::Principal;
 use crate::commands::Meta;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::state::AppState;
 
 pub struct Caller {
@@ -37,11 +38,9 @@ impl Verified {
     pub async fn resolve(headers: &HeaderMap, state: &AppState) -> Result<Self, ApiError> {
         let header = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
         let credential = Credential::parse(header, &state.secrets);
-        let principal = match Principal::resolve(&credential, state).await {
-            Ok(principal) => Some(principal),
-            Err(error @ (ApiError::Unavailable(_) | ApiError::Internal(_))) => return Err(error),
-            Err(_) => None,
-        };
+        let principal = Principal::resolve(&credential, state)
+            .await
+            .map_err(AppError::from)?;
         Ok(Self {
             credential,
             principal,

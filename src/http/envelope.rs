@@ -8,7 +8,8 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::error::{ApiError, Resource};
+use super::error::ApiError;
+use crate::error::Resource;
 
 /// `{"data", "message", "status": "success"}`. serde_json's map keeps keys sorted, so every
 /// level of the body comes out in alphabetical order.

@@ -7,6 +7,7 @@ mod body;
 mod codes;
 pub mod context;
 mod envelope;
+mod error;
 mod page;
 mod path;
 pub mod rate_limit;
@@ -31,8 +32,8 @@ use tracing::Level;
 
 pub use envelope::success;
 
-use crate::error::ApiError;
 use crate::state::AppState;
+use error::ApiError;
 
 /// Largest request body accepted; larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

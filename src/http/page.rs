@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::error::ApiError;
+use super::error::ApiError;
 
 /// Largest page the list routes serve.
 pub const MAX_PAGE: i64 = 100;

@@ -12,8 +12,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::context::Verified;
+use super::error::ApiError;
 use crate::auth::principal::Principal;
-use crate::error::ApiError;
 use crate::limits::LimitKey;
 use crate::state::AppState;
 

@@ -7,9 +7,9 @@ use serde_json::Value;
 
 use super::body::{parse, RawBody, Validate};
 use super::context::Caller;
+use super::error::ApiError;
 use super::render::credits;
 use super::success;
-use crate::error::ApiError;
 use crate::state::AppState;
 use crate::stripe::{purchase, settle::settle, signature};
 

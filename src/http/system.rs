@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
 
+use super::error::ApiError;
 use super::success;
-use crate::error::ApiError;
 use crate::state::AppState;
 
 /// 200 when the database answers, 503 in the envelope when it does not.

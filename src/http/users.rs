@@ -7,12 +7,12 @@ use serde::Deserialize;
 
 use super::body::{parse, RawBody, Validate};
 use super::context::Caller;
+use super::error::ApiError;
 use super::path::Path;
 use super::validate::is_name;
 use super::{render, success};
 use crate::accounts::profile::{update as update_profile, ProfileChange};
 use crate::accounts::users::user_view;
-use crate::error::ApiError;
 use crate::state::AppState;
 
 /// `GET /users/{user_id}`: the user's own token or the private key; 404 when there is no such

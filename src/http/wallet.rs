@@ -9,12 +9,12 @@ use clara_projections::TransactionView;
 use serde_json::{json, Value};
 
 use super::context::Caller;
+use super::error::ApiError;
 use super::page::page;
 use super::path::Path;
 use super::render::{credits, http_date};
 use super::success;
 use crate::accounts::credits as wallet;
-use crate::error::ApiError;
 use crate::state::AppState;
 
 fn transaction_object(entry: &TransactionView) -> Value {

@@ -8,7 +8,7 @@ use cqrs_es::persist::SerializedEvent;
 use serde_json::Value;
 use sqlx::{PgConnection, SqliteConnection};
 
-use super::views::Row;
+use clara_projections::Row;
 
 /// One row of the event log, as the projector and the mailer read it.
 #[derive(Debug, Clone)]
@@ -50,9 +50,6 @@ pub trait Conn: Send {
         rows: &[Row],
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 
-    /// Where checkpoint `name` stands.
-    fn checkpoint(&mut self, name: &str) -> impl Future<Output = Result<i64, sqlx::Error>> + Send;
-
     /// Where checkpoint `name` stands, with its row locked until the transaction ends.
     fn lock_checkpoint(
         &mut self,
@@ -91,17 +88,16 @@ const SELECT_APPENDED: &str = "SELECT sequence, position, recorded_at FROM event
     WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence >= $3";
 const SELECT_AFTER: &str = "SELECT position, aggregate_type, aggregate_id, event_type, \
     payload, recorded_at FROM events WHERE position > $1 ORDER BY position LIMIT $2";
-const SELECT_CHECKPOINT: &str = "SELECT position FROM projector_checkpoints WHERE name = $1";
 // An update that changes nothing takes the row lock on both backends (SQLite has no FOR UPDATE).
 const LOCK_CHECKPOINT: &str = "UPDATE projector_checkpoints SET position = position \
     WHERE name = $1 RETURNING position";
 const ADVANCE_CHECKPOINT: &str =
     "UPDATE projector_checkpoints SET position = $1 WHERE name = $2 AND position = $3";
-pub(super) const ADVANCE_TO_OWN: &str = "UPDATE projector_checkpoints SET position = $1 WHERE name = $2 \
+const ADVANCE_TO_OWN: &str = "UPDATE projector_checkpoints SET position = $1 WHERE name = $2 \
     AND NOT EXISTS (SELECT 1 FROM events WHERE position > projector_checkpoints.position AND position < $3)";
 /// The columns of every view table, and what an upsert of a view row does to an existing one.
-pub(super) const VIEW_COLUMNS: &str = "(id, owner, sort_key, position, data)";
-pub(super) const REPLACE_VIEW: &str = "ON CONFLICT (id) DO UPDATE SET \
+const VIEW_COLUMNS: &str = "(id, owner, sort_key, position, data)";
+const REPLACE_VIEW: &str = "ON CONFLICT (id) DO UPDATE SET \
     sort_key = excluded.sort_key, position = excluded.position, data = excluded.data";
 const SET_CHECKPOINT: &str = "UPDATE projector_checkpoints SET position = $1 WHERE name = $2";
 
@@ -220,22 +216,15 @@ macro_rules! conn_impl {
                 let sql =
                     format!("INSERT INTO {table} {VIEW_COLUMNS} VALUES {values} {REPLACE_VIEW}");
                 let mut upsert = sqlx::query(&sql);
-                for (id, owner, sort_key, position, data) in rows {
+                for row in rows {
                     upsert = upsert
-                        .bind(id)
-                        .bind(owner)
-                        .bind(sort_key)
-                        .bind(position)
-                        .bind(data);
+                        .bind(&row.id)
+                        .bind(&row.owner)
+                        .bind(row.sort_key)
+                        .bind(row.position)
+                        .bind(&row.data);
                 }
                 upsert.execute(&mut *self).await.map(drop)
-            }
-
-            async fn checkpoint(&mut self, name: &str) -> Result<i64, sqlx::Error> {
-                sqlx::query_scalar(SELECT_CHECKPOINT)
-                    .bind(name)
-                    .fetch_one(&mut *self)
-                    .await
             }
 
             async fn lock_checkpoint(&mut self, name: &str) -> Result<i64, sqlx::Error> {
@@ -286,7 +275,7 @@ macro_rules! conn_impl {
 }
 
 /// `rows` tuples of `width` placeholders, numbered on: `($1, $2), ($3, $4)` for 2 × 2.
-pub(super) fn placeholders(rows: usize, width: usize) -> String {
+fn placeholders(rows: usize, width: usize) -> String {
     (0..rows)
         .map(|row| {
             let row: Vec<String> = (1..=width)

@@ -1,66 +1,108 @@
-//! One fold step on a connection: decode a batch of log records, load the views they touch,
-//! apply the events, and write the changed views back — inside whatever transaction the
-//! caller holds.
+//! Where views are folded: the one routine that brings the views up to the log, inside the
+//! caller's transaction — load the stored views a batch of events changes, apply the events
+//! (pure code in `clara_projections`), write the rows back and move the checkpoint past them.
+//! A command runs it as it appends, so its caller reads its own write; the projector runs it
+//! to catch up with whatever commands left.
 
 use clara_projections::{LoggedEvent, Recorded, ViewSet};
-use serde::de::DeserializeOwned;
 
-use super::conn::Conn;
-use super::log::LogRecord;
-use super::views::{self, Row};
+use super::conn::{Conn, LogRecord};
 
-/// Rows written per upsert statement.
-pub const UPSERT_CHUNK: usize = 100;
+/// The checkpoint of the views.
+pub const CHECKPOINT: &str = "views";
+/// Events folded per transaction at most.
+pub const BATCH: i64 = 500;
 
-/// Decoded events folded into the stored views they change, read through `conn`.
-pub async fn fold(
-    conn: &mut impl Conn,
-    decoded: &[(Recorded, LoggedEvent)],
-) -> Result<ViewSet, sqlx::Error> {
-    let ids = ViewSet::to_load(decoded);
-    let mut set = ViewSet::default();
-    for id in ids.users {
-        let view = stored(conn, "user_views", &id).await?;
-        set.users.insert(id, view);
+/// What one fold did.
+pub struct Folded {
+    /// Every view the fold wrote, as written.
+    pub views: ViewSet,
+    pub events: usize,
+    /// The log position the views now reflect.
+    pub position: i64,
+}
+
+/// Folds the events the views lack, at most `limit` of them, in `tx`. `own` are events `tx`
+/// has just appended: when the views lacked only those, they are folded without being read
+/// back. With `own` given, `None` means the views lack more than `limit` events, or events
+/// no code can decode: the commit leaves them to the projector, which reports them.
+pub async fn fold_pending(
+    tx: &mut impl Conn,
+    own: &[LogRecord],
+    limit: i64,
+) -> anyhow::Result<Option<Folded>> {
+    if let (Some(first), Some(last)) = (own.first(), own.last()) {
+        if tx
+            .advance_to_own(CHECKPOINT, first.position, last.position)
+            .await?
+        {
+            let views = fold(tx, &decode_all(own)?).await?;
+            let (events, position) = (own.len(), last.position);
+            return Ok(Some(Folded {
+                views,
+                events,
+                position,
+            }));
+        }
     }
-    for id in ids.sessions {
-        let view = stored(conn, "session_views", &id).await?;
-        set.sessions.insert(id, view);
+    let checkpoint = tx.lock_checkpoint(CHECKPOINT).await?;
+    let records = tx.read_after(checkpoint, limit).await?;
+    let Some(last) = records.last().map(|r| r.position) else {
+        let views = ViewSet::default();
+        return Ok(Some(Folded {
+            views,
+            events: 0,
+            position: checkpoint,
+        }));
+    };
+    let decoded = match decode_all(&records) {
+        Ok(decoded) => decoded,
+        Err(error) if !own.is_empty() => {
+            tracing::error!(%error, "folding the views' backlog failed");
+            return Ok(None);
+        }
+        Err(error) => return Err(error),
+    };
+    if !own.is_empty() && records.len() as i64 >= limit {
+        return Ok(None);
+    }
+    let views = fold(tx, &decoded).await?;
+    // The checkpoint row is locked by this transaction, so this moves it.
+    tx.advance_checkpoint(CHECKPOINT, checkpoint, last).await?;
+    Ok(Some(Folded {
+        views,
+        events: records.len(),
+        position: last,
+    }))
+}
+
+/// Decoded events folded into the stored views they change, which are read through `tx`;
+/// the changed views are written back.
+async fn fold(tx: &mut impl Conn, decoded: &[(Recorded, LoggedEvent)]) -> anyhow::Result<ViewSet> {
+    let mut set = ViewSet::default();
+    for (table, id) in ViewSet::to_load(decoded) {
+        if let Some(data) = tx.view_data(table, &id).await? {
+            set.insert_stored(table, &id, &data)?;
+        }
     }
     for (at, event) in decoded {
         set.apply(at, event);
     }
+    write(tx, &set).await?;
     Ok(set)
 }
 
-/// Writes every view of `set` through `conn`.
-pub async fn write(conn: &mut impl Conn, set: &ViewSet) -> anyhow::Result<()> {
-    Ok(write_rows(conn, &views::rows(set)?).await?)
-}
+/// Rows written per upsert statement.
+const UPSERT_CHUNK: usize = 100;
 
-/// Writes view `rows`, per table, through `conn`.
-pub async fn write_rows(
-    conn: &mut impl Conn,
-    rows: &[(&'static str, Vec<Row>)],
-) -> Result<(), sqlx::Error> {
-    for (table, rows) in rows {
+/// Writes every view of `set` through `tx`.
+pub async fn write(tx: &mut impl Conn, set: &ViewSet) -> anyhow::Result<()> {
+    for (table, rows) in set.rows()? {
         for chunk in rows.chunks(UPSERT_CHUNK) {
-            conn.upsert(table, chunk).await?;
+            tx.upsert(table, chunk).await?;
         }
     }
     Ok(())
-}
-
-/// The stored view `id` of `table`, or a fresh one.
-async fn stored<V: DeserializeOwned + Default>(
-    conn: &mut impl Conn,
-    table: &str,
-    id: &str,
-) -> Result<V, sqlx::Error> {
-    match conn.view_data(table, id).await? {
-        Some(text) => views::decode(&text),
-        None => Ok(V::default()),
-    }
 }
 
 /// Decodes a batch of log records; an event no code can read stops the fold rather than

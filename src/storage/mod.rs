@@ -5,10 +5,9 @@ pub mod checkpoints;
 mod conn;
 mod db;
 mod event_repo;
-mod fold;
+pub mod fold;
 pub mod log;
 pub mod projector;
-mod settle;
 pub mod snapshots;
 pub mod verify;
 pub mod views;
@@ -16,3 +15,33 @@ pub mod views;
 pub use db::Db;
 pub use event_repo::AnyEventRepository;
 pub use projector::Projector;
+
+/// Why storage could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached now; trying later may work.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(anyhow::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                StoreError::Unavailable(error.to_string())
+            }
+            other => StoreError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<anyhow::Error> for StoreError {
+    fn from(error: anyhow::Error) -> Self {
+        match error.downcast::<sqlx::Error>() {
+            Ok(error) => error.into(),
+            Err(other) => StoreError::Internal(other),
+        }
+    }
+}

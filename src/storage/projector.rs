@@ -1,13 +1,7 @@
-//! The projector: folds the event log into the views, in position order, and records how far
-//! it got in the same transaction as the view rows — so a view is never ahead of or silently
-//! behind its checkpoint. Commands fold their own events as they append them (see `append`);
-//! the projector catches up what they leave: a backlog longer than one batch, events written
-//! by an older process or by hand.
-//!
-//! Events and the views they change are read before the write transaction begins, so the
-//! write holds SQLite's single writer only for the writes. The write commits only if the
-//! checkpoint is still where the reads started; a projector in another process that got there
-//! first makes this one read again rather than fold the same events twice.
+//! The projector: runs the views' fold (see `fold`) until the views reflect the whole log.
+//! Commands fold their own events as they append them; the projector catches up what they
+//! leave: a backlog longer than one batch, events of other processes, or written by hand.
+//! It also rebuilds every view from the log, for `clara replay`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -16,16 +10,10 @@ use clara_projections::ViewSet;
 use tokio::sync::Mutex;
 
 use super::conn::Conn;
+use super::fold::{self, fold_pending, BATCH, CHECKPOINT};
 use super::log::read_after;
-use super::settle::Settle;
-use super::views::VIEW_TABLES;
-use super::Db;
-use super::{checkpoints, fold};
+use super::{checkpoints, Db};
 use crate::with_pool;
-
-pub(crate) const CHECKPOINT: &str = "views";
-/// Events folded per write transaction.
-pub const BATCH: i64 = 500;
 
 pub struct Projector {
     db: Db,
@@ -72,24 +60,23 @@ impl Projector {
         self.runs_started.fetch_add(1, Ordering::SeqCst);
         let mut total = FoldReport::default();
         loop {
-            let (checkpoint, records, set) = with_pool!(&self.db, pool => {
-                let mut conn = pool.acquire().await?;
-                let checkpoint = conn.checkpoint(CHECKPOINT).await?;
-                let records = conn.read_after(checkpoint, BATCH).await?;
-                let set = fold::fold(&mut *conn, &fold::decode_all(&records)?).await?;
-                (checkpoint, records, set)
+            // The checkpoint row lock serialises this with commits and other processes'
+            // projectors: each batch is folded once.
+            let folded = with_pool!(&self.db.writer(), pool => {
+                let mut tx = pool.begin().await?;
+                let folded = fold_pending(&mut *tx, &[], BATCH).await?;
+                tx.commit().await?;
+                folded
             });
-            let Some(last) = records.last().map(|r| r.position) else {
+            let Some(folded) = folded else {
                 return Ok(total);
             };
-            if self.write(&set, Some(checkpoint), last).await? {
-                total.events += records.len() as u64;
-                total.views_written += set.len() as u64;
-                total.position = last;
-                if (records.len() as i64) < BATCH {
-                    // A short batch was the end of the log when it was read.
-                    return Ok(total);
-                }
+            total.events += folded.events as u64;
+            total.views_written += folded.views.len() as u64;
+            total.position = folded.position;
+            if (folded.events as i64) < BATCH {
+                // A short batch was the end of the log when it was read.
+                return Ok(total);
             }
         }
     }
@@ -100,7 +87,7 @@ impl Projector {
         let _guard = self.lock.lock().await;
         self.runs_started.fetch_add(1, Ordering::SeqCst);
         let (set, mut report) = fold_log(&self.db, None, progress).await?;
-        self.write(&set, None, report.position).await?;
+        self.replace(&set, report.position).await?;
         report.views_written = set.len() as u64;
         Ok(report)
     }
@@ -124,36 +111,15 @@ impl Projector {
         checkpoints::position(&self.db, CHECKPOINT).await
     }
 
-    /// Writes `set` and moves the checkpoint to `position`, in one transaction. With
-    /// `expected`, only if the checkpoint is still there (false when another projector moved
-    /// it first); without, every view is replaced by `set`.
-    async fn write(
-        &self,
-        set: &ViewSet,
-        expected: Option<i64>,
-        position: i64,
-    ) -> anyhow::Result<bool> {
+    /// Replaces every view by `set` and sets the checkpoint to `position`, in one transaction.
+    async fn replace(&self, set: &ViewSet, position: i64) -> anyhow::Result<()> {
         with_pool!(&self.db.writer(), pool => {
             let mut tx = pool.begin().await?;
-            // An append settling its own events reads the views in the statement that moves
-            // the checkpoint, so it must never find this write half-way; appends take the
-            // same lock first.
-            tx.exclude_appends().await?;
-            // The checkpoint row is written next: its row lock serialises projectors across
-            // processes before any view row is touched.
-            match expected {
-                Some(expected) => {
-                    if !tx.advance_checkpoint(CHECKPOINT, expected, position).await? {
-                        tx.rollback().await?;
-                        return Ok(false);
-                    }
-                }
-                None => tx.reset(CHECKPOINT, position, VIEW_TABLES).await?,
-            }
+            tx.reset(CHECKPOINT, position, &ViewSet::TABLES).await?;
             fold::write(&mut *tx, set).await?;
             tx.commit().await?;
         });
-        Ok(true)
+        Ok(())
     }
 }
 

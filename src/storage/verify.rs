@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use super::projector::{fold_log, Projector};
-use super::views;
 use super::Db;
 use crate::with_pool;
 
@@ -23,15 +22,15 @@ pub async fn verify(db: &Db, progress: &(dyn Fn(u64) + Sync)) -> anyhow::Result<
     let (set, report) = fold_log(db, Some(position), progress).await?;
     let mut differing = Vec::new();
     let mut rows = 0;
-    for (table, expected) in views::rows(&set)? {
+    for (table, expected) in set.rows()? {
         let sql = format!("SELECT id, data FROM {table}");
         let stored: Vec<(String, String)> =
             with_pool!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
         let mut stored: HashMap<String, String> = stored.into_iter().collect();
         rows += expected.len();
-        for (id, _, _, _, data) in expected {
-            if stored.remove(&id).as_ref() != Some(&data) {
-                differing.push((table.to_string(), id));
+        for row in expected {
+            if stored.remove(&row.id).as_ref() != Some(&row.data) {
+                differing.push((table.to_string(), row.id));
             }
         }
         differing.extend(stored.into_keys().map(|id| (table.to_string(), id)));

@@ -12,7 +12,7 @@ use stripe::{
     RequestStrategy,
 };
 
-use crate::error::ApiError;
+use crate::error::AppError;
 
 pub struct StripeApi {
     client: Client,
@@ -28,12 +28,12 @@ pub struct Checkout<'a> {
     pub metadata: HashMap<String, String>,
 }
 
-fn unavailable(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Unavailable(format!("Stripe: {e}"))
+fn unavailable(e: impl std::fmt::Display) -> AppError {
+    AppError::Unavailable(format!("Stripe: {e}"))
 }
 
 /// A string field of Stripe's answer.
-fn field(answer: &Value, name: &str) -> Result<String, ApiError> {
+fn field(answer: &Value, name: &str) -> Result<String, AppError> {
     answer[name]
         .as_str()
         .map(str::to_string)
@@ -55,7 +55,7 @@ impl StripeApi {
 
     /// Creates the Stripe customer of `user_id`. The key is the user's, so two concurrent
     /// first purchases create one customer.
-    pub async fn create_customer(&self, user_id: &str, email: &str) -> Result<String, ApiError> {
+    pub async fn create_customer(&self, user_id: &str, email: &str) -> Result<String, AppError> {
         let params = CreateCustomer {
             email: Some(email),
             metadata: Some(HashMap::from([(
@@ -76,7 +76,7 @@ impl StripeApi {
     pub async fn create_checkout(
         &self,
         checkout: Checkout<'_>,
-    ) -> Result<(String, String), ApiError> {
+    ) -> Result<(String, String), AppError> {
         let line = match checkout.price_id {
             Some(price) => CreateCheckoutSessionLineItems {
                 price: Some(price.to_string()),
@@ -122,7 +122,7 @@ impl StripeApi {
         &self,
         customer: &str,
         return_url: &str,
-    ) -> Result<String, ApiError> {
+    ) -> Result<String, AppError> {
         let mut params =
             CreateBillingPortalSession::new(customer.parse::<CustomerId>().map_err(unavailable)?);
         params.return_url = Some(return_url);

@@ -11,7 +11,7 @@ use super::rates::tier_for;
 use super::StripeSettings;
 use crate::accounts::users::user_view;
 use crate::commands::Meta;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::state::AppState;
 
 /// What the buyer is sent to pay.
@@ -23,11 +23,11 @@ pub struct Purchase {
     pub fiat: i64,
 }
 
-fn stripe(state: &AppState) -> Result<&StripeSettings, ApiError> {
+fn stripe(state: &AppState) -> Result<&StripeSettings, AppError> {
     state
         .stripe
         .as_deref()
-        .ok_or_else(|| ApiError::Unavailable("STRIPE_SECRET_KEY is not set".into()))
+        .ok_or_else(|| AppError::Unavailable("STRIPE_SECRET_KEY is not set".into()))
 }
 
 /// The user's Stripe customer, created and linked on first use.
@@ -36,7 +36,7 @@ async fn customer(
     stripe: &StripeSettings,
     user_id: &str,
     meta: &Meta,
-) -> Result<String, ApiError> {
+) -> Result<String, AppError> {
     if let Some(id) = state.wallets.load(user_id).await?.stripe_customer() {
         return Ok(id.to_string());
     }
@@ -50,7 +50,7 @@ async fn customer(
     wallet
         .stripe_customer()
         .map(str::to_string)
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("customer not linked")))
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("customer not linked")))
 }
 
 /// A Checkout session for `dollars` USD of credits, returning to `{CLIENT_URL}/{return_path}`.
@@ -60,10 +60,10 @@ pub async fn buy(
     dollars: u64,
     return_path: &str,
     meta: &Meta,
-) -> Result<Purchase, ApiError> {
+) -> Result<Purchase, AppError> {
     let stripe = stripe(state)?;
-    let tier = tier_for(&state.settings.credit_rates, dollars).ok_or(ApiError::NoRate)?;
-    let overflow = || ApiError::InvalidSchema;
+    let tier = tier_for(&state.settings.credit_rates, dollars).ok_or(AppError::NoRate)?;
+    let overflow = || AppError::InvalidInput;
     let fiat = i64::try_from(dollars)
         .ok()
         .and_then(|d| d.checked_mul(100))
@@ -96,7 +96,7 @@ pub async fn buy(
 }
 
 /// A billing-portal session for the user's Stripe customer; returns its URL.
-pub async fn portal(state: &AppState, user_id: &str, meta: &Meta) -> Result<String, ApiError> {
+pub async fn portal(state: &AppState, user_id: &str, meta: &Meta) -> Result<String, AppError> {
     let stripe = stripe(state)?;
     let customer = customer(state, stripe, user_id, meta).await?;
     stripe

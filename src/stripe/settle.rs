@@ -6,13 +6,13 @@ use clara_aggregates::WalletCommand;
 use serde_json::Value;
 
 use crate::commands::Meta;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::ids::{is_id, new_id};
 use crate::state::AppState;
 
 /// Applies the event in `body` (already verified); anything it does not concern is ignored.
-pub async fn settle(state: &AppState, body: &[u8], meta: &Meta) -> Result<(), ApiError> {
-    let event: Value = serde_json::from_slice(body).map_err(|_| ApiError::InvalidSchema)?;
+pub async fn settle(state: &AppState, body: &[u8], meta: &Meta) -> Result<(), AppError> {
+    let event: Value = serde_json::from_slice(body).map_err(|_| AppError::InvalidInput)?;
     if event["type"] != "checkout.session.completed" {
         return Ok(());
     }

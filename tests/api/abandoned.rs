@@ -2,9 +2,11 @@
 //! and never by two accounts at once.
 
 use axum::http::{Method, StatusCode};
+use clara::commands::CommitError;
 use clara::commands::Meta;
-use clara::error::ApiError;
-use clara_aggregates::{EmailClaimCommand, NewOtp, NewSession, UserCommand, STALE_CLAIM_AFTER_MS};
+use clara_aggregates::{
+    EmailClaimCommand, NewOtp, NewSession, UserCommand, UserError, STALE_CLAIM_AFTER_MS,
+};
 
 use crate::support::{assert_error, Backend, Client, TestApp};
 
@@ -90,7 +92,10 @@ async fn a_registration_stalled_past_a_minute_loses_its_address_to_the_one_that_
         .users
         .execute("user_stalled", register, &Meta::default())
         .await;
-    assert!(matches!(stalled, Err(ApiError::AlreadyExists)));
+    assert!(matches!(
+        stalled,
+        Err(CommitError::Domain(UserError::Abandoned))
+    ));
     assert_eq!(app.count_events(Some("Registered")).await, 1);
     let login = app.login(EMAIL, Client::PASSWORD).await;
     assert_eq!(login.json["data"]["id"], ada.json["data"]["id"]);

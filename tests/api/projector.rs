@@ -47,7 +47,7 @@ async fn commit_without_projection(app: &TestApp, id: &str, email: &str) {
         .await
         .unwrap();
     clara::with_pool!(app.db(), pool => {
-        for table in clara::storage::views::VIEW_TABLES {
+        for table in clara_projections::ViewSet::TABLES {
             let sql = format!("DELETE FROM {table} WHERE position > $1");
             sqlx::query(&sql).bind(before).execute(pool).await.unwrap();
         }
@@ -211,7 +211,7 @@ async fn two_projectors_racing_fold_each_event_once(backend: Backend) {
 /// batch; past that, its events commit alone and the projector catches up before it answers.
 async fn a_command_far_ahead_of_the_views_leaves_the_fold_to_the_projector(backend: Backend) {
     let app = TestApp::new(backend).await;
-    let backlog = clara::storage::projector::BATCH + 100;
+    let backlog = clara::storage::fold::BATCH + 100;
     let insert = "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
          VALUES ('Probe', $1, 1, 'Probed', '1', '{}', '{}')";
     clara::with_pool!(app.db(), pool => {

@@ -2,8 +2,8 @@
 //! a replay that rebuilds the ledger views exactly.
 
 use axum::http::{Method, StatusCode};
-use clara::commands::{CommandBus, Meta};
-use clara_aggregates::{Wallet, WalletCommand};
+use clara::commands::{CommandBus, CommitError, Meta};
+use clara_aggregates::{Wallet, WalletCommand, WalletError};
 use futures::future::join_all;
 
 use crate::support::{assert_error, id_of, Backend, Reply, TestApp};
@@ -280,7 +280,7 @@ async fn a_hundred_concurrent_debits_of_ten_credits_admit_exactly_ten(backend: B
         .filter_map(|r| r.as_ref().err())
         .all(|e| matches!(
             e,
-            clara::error::ApiError::InsufficientCredits | clara::error::ApiError::Conflict
+            CommitError::Domain(WalletError::InsufficientCredits) | CommitError::Conflict
         )));
     assert_eq!(app.count_events(Some("Debited")).await, 10);
     assert_eq!(
@@ -340,6 +340,6 @@ async fn a_long_history_loads_from_a_snapshot_and_a_bad_snapshot_is_ignored(back
     };
     assert!(matches!(
         wallets.execute_once("user_long", over, &meta).await,
-        Err(clara::error::ApiError::InsufficientCredits)
+        Err(CommitError::Domain(WalletError::InsufficientCredits))
     ));
 }

@@ -2,12 +2,12 @@
 //! plus the events after it; and saving a new snapshot every [`SNAPSHOT_EVERY`] events, once
 //! they have committed.
 
-use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventRepository};
+use cqrs_es::persist::EventStoreAggregateContext;
 use cqrs_es::Aggregate;
 use serde_json::Value;
 
 use crate::storage::StoreError;
-use crate::storage::{snapshots, AnyEventRepository, Db};
+use crate::storage::{snapshots, EventReader, Db};
 
 /// Events between snapshots: loading never replays more than this many.
 pub const SNAPSHOT_EVERY: usize = 100;
@@ -21,7 +21,7 @@ fn internal(e: impl std::fmt::Display) -> StoreError {
 /// after it.
 pub async fn context<A: Aggregate>(
     db: &Db,
-    repo: &AnyEventRepository,
+    repo: &EventReader,
     id: &str,
     kept: Option<(usize, A)>,
 ) -> Result<EventStoreAggregateContext<A>, StoreError> {
@@ -30,7 +30,7 @@ pub async fn context<A: Aggregate>(
         None => snapshot::<A>(db, id).await?,
     };
     let events = repo
-        .get_last_events::<A>(id, start.0)
+        .events_after::<A>(id, start.0)
         .await
         .map_err(internal)?;
     after(

@@ -24,7 +24,7 @@ mod recent;
 mod turns;
 
 use crate::storage::append::{append, AppendError};
-use crate::storage::{AnyEventRepository, Db, Projector, StoreError};
+use crate::storage::{EventReader, Db, Projector, StoreError};
 pub use pair::load_pair;
 use recent::Recent;
 use turns::Turns;
@@ -83,7 +83,7 @@ pub struct CommandBus<A: Aggregate> {
 }
 
 struct Inner<A: Aggregate> {
-    repo: AnyEventRepository,
+    repo: EventReader,
     db: Db,
     projector: Arc<Projector>,
     turns: Turns,
@@ -107,7 +107,7 @@ where
 {
     pub fn new(db: &Db, projector: Arc<Projector>) -> Self {
         let inner = Inner {
-            repo: AnyEventRepository::new(db),
+            repo: EventReader::new(db),
             db: db.clone(),
             projector,
             turns: Turns::default(),

@@ -13,7 +13,7 @@ pub mod verify;
 pub mod views;
 
 pub use db::Db;
-pub use event_repo::AnyEventRepository;
+pub use event_repo::EventReader;
 pub use projector::Projector;
 
 /// Why storage could not do what was asked.

@@ -7,7 +7,7 @@ use cqrs_es::Aggregate;
 use serde_json::Value;
 
 use crate::storage::StoreError;
-use crate::storage::{snapshots, EventReader, Db};
+use crate::storage::{snapshots, Db, EventReader};
 
 /// Events between snapshots: loading never replays more than this many.
 pub const SNAPSHOT_EVERY: usize = 100;

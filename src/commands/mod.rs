@@ -24,7 +24,7 @@ mod recent;
 mod turns;
 
 use crate::storage::append::{append, AppendError};
-use crate::storage::{EventReader, Db, Projector, StoreError};
+use crate::storage::{Db, EventReader, Projector, StoreError};
 pub use pair::load_pair;
 use recent::Recent;
 use turns::Turns;

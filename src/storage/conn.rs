@@ -43,11 +43,10 @@ pub trait Conn: Send {
         id: &str,
     ) -> impl Future<Output = Result<Option<String>, sqlx::Error>> + Send;
 
-    /// Inserts or replaces `rows` of `table` in one statement.
+    /// Inserts or replaces view rows, each slice of its table.
     fn upsert(
         &mut self,
-        table: &str,
-        rows: &[Row],
+        tables: &[(&str, &[Row])],
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 
     /// Where checkpoint `name` stands, with its row locked until the transaction ends.
@@ -117,7 +116,7 @@ macro_rules! move_checkpoint {
 /// The statements, written once with `$N` placeholders (which both backends read) and
 /// compiled for each backend's connection type.
 macro_rules! conn_impl {
-    ($conn:ty, positions_after_insert: $positions_after_insert:expr) => {
+    ($conn:ty, positions_after_insert: $positions_after_insert:expr, one_statement: $one_statement:expr) => {
         impl Conn for $conn {
             async fn insert_events(
                 &mut self,
@@ -211,20 +210,26 @@ macro_rules! conn_impl {
                     .await
             }
 
-            async fn upsert(&mut self, table: &str, rows: &[Row]) -> Result<(), sqlx::Error> {
-                let values = placeholders(rows.len(), 5);
-                let sql =
-                    format!("INSERT INTO {table} {VIEW_COLUMNS} VALUES {values} {REPLACE_VIEW}");
-                let mut upsert = sqlx::query(&sql);
-                for row in rows {
-                    upsert = upsert
-                        .bind(&row.id)
-                        .bind(&row.owner)
-                        .bind(row.sort_key)
-                        .bind(row.position)
-                        .bind(&row.data);
+            async fn upsert(&mut self, tables: &[(&str, &[Row])]) -> Result<(), sqlx::Error> {
+                let groups: Vec<&[(&str, &[Row])]> = if $one_statement {
+                    vec![tables]
+                } else {
+                    tables.chunks(1).collect()
+                };
+                for group in groups {
+                    let sql = upsert_sql(group);
+                    let mut upsert = sqlx::query(&sql);
+                    for row in group.iter().flat_map(|(_, rows)| rows.iter()) {
+                        upsert = upsert
+                            .bind(&row.id)
+                            .bind(&row.owner)
+                            .bind(row.sort_key)
+                            .bind(row.position)
+                            .bind(&row.data);
+                    }
+                    upsert.execute(&mut *self).await?;
                 }
-                upsert.execute(&mut *self).await.map(drop)
+                Ok(())
             }
 
             async fn lock_checkpoint(&mut self, name: &str) -> Result<i64, sqlx::Error> {
@@ -276,10 +281,15 @@ macro_rules! conn_impl {
 
 /// `rows` tuples of `width` placeholders, numbered on: `($1, $2), ($3, $4)` for 2 × 2.
 fn placeholders(rows: usize, width: usize) -> String {
+    placeholders_from(0, rows, width)
+}
+
+/// [`placeholders`] numbered on from `$after + 1`.
+fn placeholders_from(after: usize, rows: usize, width: usize) -> String {
     (0..rows)
         .map(|row| {
             let row: Vec<String> = (1..=width)
-                .map(|i| format!("${}", row * width + i))
+                .map(|i| format!("${}", after + row * width + i))
                 .collect();
             format!("({})", row.join(", "))
         })
@@ -287,5 +297,33 @@ fn placeholders(rows: usize, width: usize) -> String {
         .join(", ")
 }
 
-conn_impl!(SqliteConnection, positions_after_insert: true);
-conn_impl!(PgConnection, positions_after_insert: false);
+/// One statement that inserts or replaces the rows of every table in `tables`: a plain insert
+/// for one table, a data-modifying CTE per table for several (PostgreSQL only).
+fn upsert_sql(tables: &[(&str, &[Row])]) -> String {
+    let mut bound = 0;
+    let inserts: Vec<String> = tables
+        .iter()
+        .map(|(table, rows)| {
+            let values = placeholders_from(bound, rows.len(), 5);
+            bound += rows.len() * 5;
+            format!("INSERT INTO {table} {VIEW_COLUMNS} VALUES {values} {REPLACE_VIEW}")
+        })
+        .collect();
+    match inserts.as_slice() {
+        [one] => one.clone(),
+        several => {
+            let ctes: Vec<String> = several
+                .iter()
+                .enumerate()
+                .map(|(i, insert)| format!("w{i} AS ({insert})"))
+                .collect();
+            format!("WITH {} SELECT 1", ctes.join(", "))
+        }
+    }
+}
+
+conn_impl!(SqliteConnection, positions_after_insert: true, one_statement: false);
+// Writing every view a commit changes in one statement saves PostgreSQL a round trip per
+// extra view, each costing the server about what the statement itself does: a registration
+// writes three views. SQLite runs in-process and has no data-modifying CTEs.
+conn_impl!(PgConnection, positions_after_insert: false, one_statement: true);

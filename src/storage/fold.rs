@@ -92,15 +92,27 @@ async fn fold(tx: &mut impl Conn, decoded: &[(Recorded, LoggedEvent)]) -> anyhow
     Ok(set)
 }
 
-/// Rows written per upsert statement.
-const UPSERT_CHUNK: usize = 100;
+/// Rows written per upsert statement at most (five parameters each).
+const UPSERT_CHUNK: usize = 500;
 
 /// Writes every view of `set` through `tx`.
 pub async fn write(tx: &mut impl Conn, set: &ViewSet) -> anyhow::Result<()> {
-    for (table, rows) in set.rows()? {
-        for chunk in rows.chunks(UPSERT_CHUNK) {
-            tx.upsert(table, chunk).await?;
+    let rows = set.rows()?;
+    let mut pieces: Vec<(&str, &[clara_projections::Row])> = Vec::new();
+    for (table, rows) in &rows {
+        pieces.extend(rows.chunks(UPSERT_CHUNK).map(|chunk| (*table, chunk)));
+    }
+    // Statements of at most UPSERT_CHUNK rows, each piece whole.
+    let mut start = 0;
+    while start < pieces.len() {
+        let mut end = start;
+        let mut count = 0;
+        while end < pieces.len() && (end == start || count + pieces[end].1.len() <= UPSERT_CHUNK) {
+            count += pieces[end].1.len();
+            end += 1;
         }
+        tx.upsert(&pieces[start..end]).await?;
+        start = end;
     }
     Ok(())
 }

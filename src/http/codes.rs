@@ -84,10 +84,9 @@ pub async fn change_password(
     Path(email): Path<String>,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    let acting_user = match caller.require_public() {
-        Ok(()) => None,
-        Err(ApiError::Forbidden) => Some(caller.require_user()?),
-        Err(other) => return Err(other),
+    let acting_user = match caller.is_public()? {
+        true => None,
+        false => Some(caller.require_user()?),
     };
     let body: PasswordBody = parse(&body)?;
     otp::change_password(

@@ -94,10 +94,15 @@ impl Caller {
 
     /// Admits the public key only.
     pub fn require_public(&self) -> Result<(), ApiError> {
-        match self.principal()? {
-            Principal::Public => Ok(()),
-            _ => Err(ApiError::Forbidden),
+        match self.is_public()? {
+            true => Ok(()),
+            false => Err(ApiError::Forbidden),
         }
+    }
+
+    /// Whether the verified credential is the public key; 401 when none verified.
+    pub fn is_public(&self) -> Result<bool, ApiError> {
+        Ok(*self.principal()? == Principal::Public)
     }
 
     /// Admits the private key only.

@@ -7,7 +7,7 @@ use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
 use super::WalletEvent;
-use crate::money::{format_minor, MAX_MINOR};
+use crate::money::MAX_MINOR;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WalletCommand {
@@ -66,10 +66,10 @@ pub enum WalletError {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Wallet {
-    balance: i64,
-    holds: BTreeMap<String, i64>,
-    settled_sessions: BTreeSet<String>,
-    stripe_customer: Option<String>,
+    pub(super) balance: i64,
+    pub(super) holds: BTreeMap<String, i64>,
+    pub(super) settled_sessions: BTreeSet<String>,
+    pub(super) stripe_customer: Option<String>,
 }
 
 impl Wallet {
@@ -86,7 +86,7 @@ impl Wallet {
         self.balance - self.holds.values().sum::<i64>()
     }
 
-    fn credited(
+    pub(super) fn credited(
         &self,
         entry_id: String,
         amount: i64,
@@ -109,7 +109,7 @@ impl Wallet {
         })
     }
 
-    fn debited(
+    pub(super) fn debited(
         &self,
         entry_id: String,
         amount: i64,
@@ -128,7 +128,7 @@ impl Wallet {
 }
 
 /// An amount to credit, debit or hold: positive and within [`MAX_MINOR`].
-fn positive(amount: i64) -> Result<i64, WalletError> {
+pub(super) fn positive(amount: i64) -> Result<i64, WalletError> {
     if (1..=MAX_MINOR).contains(&amount) {
         Ok(amount)
     } else {
@@ -154,85 +154,36 @@ impl Aggregate for Wallet {
                 entry_id,
                 amount,
                 description,
-            } => self.credited(entry_id, positive(amount)?, description, 0, None)?,
+            } => Some(self.credited(entry_id, positive(amount)?, description, 0, None)?),
             WalletCommand::CreditPurchase {
                 entry_id,
                 amount,
                 fiat,
                 checkout_session,
-            } => {
-                if self.settled_sessions.contains(&checkout_session) {
-                    return Ok(());
-                }
-                let description = format!(
-                    "User bought {} credits for ${}.",
-                    format_minor(amount),
-                    format_minor(fiat)
-                );
-                let amount = positive(amount)?;
-                let fiat = positive(fiat)?;
-                self.credited(entry_id, amount, description, fiat, Some(checkout_session))?
-            }
+            } => self.credit_purchase(entry_id, amount, fiat, checkout_session)?,
             WalletCommand::Debit {
                 entry_id,
                 amount,
                 description,
-            } => self.debited(entry_id, positive(amount)?, description)?,
+            } => Some(self.debited(entry_id, positive(amount)?, description)?),
             WalletCommand::SetBalance { entry_id, balance } => {
-                if !(0..=MAX_MINOR).contains(&balance) {
-                    return Err(WalletError::InvalidAmount);
-                }
-                let description = format!(
-                    "Admin updated credits from {} to {}.",
-                    format_minor(self.balance),
-                    format_minor(balance)
-                );
-                match balance - self.balance {
-                    0 => return Ok(()),
-                    up if up > 0 => self.credited(entry_id, up, description, 0, None)?,
-                    down => self.debited(entry_id, -down, description)?,
-                }
+                self.set_balance(entry_id, balance)?
             }
-            WalletCommand::PlaceHold { hold_id, amount } => {
-                if positive(amount)? > self.available() {
-                    return Err(WalletError::InsufficientCredits);
-                }
-                WalletEvent::HoldPlaced {
-                    hold_id,
-                    amount,
-                    available: self.available() - amount,
-                }
-            }
+            WalletCommand::PlaceHold { hold_id, amount } => Some(self.place_hold(hold_id, amount)?),
             WalletCommand::CaptureHold {
                 hold_id,
                 entry_id,
                 description,
-            } => {
-                let amount = *self.holds.get(&hold_id).ok_or(WalletError::UnknownHold)?;
-                WalletEvent::HoldCaptured {
-                    hold_id,
-                    entry_id,
-                    amount,
-                    balance: self.balance - amount,
-                    description,
-                }
-            }
+            } => Some(self.capture_hold(hold_id, entry_id, description)?),
+            WalletCommand::ReleaseHold { hold_id } => Some(self.release_hold(hold_id)?),
             WalletCommand::LinkStripeCustomer { customer_id } => {
-                if self.stripe_customer.is_some() {
-                    return Ok(());
-                }
-                WalletEvent::StripeCustomerLinked { customer_id }
-            }
-            WalletCommand::ReleaseHold { hold_id } => {
-                let amount = *self.holds.get(&hold_id).ok_or(WalletError::UnknownHold)?;
-                WalletEvent::HoldReleased {
-                    hold_id,
-                    amount,
-                    available: self.available() + amount,
-                }
+                let linked = self.stripe_customer.is_some();
+                (!linked).then_some(WalletEvent::StripeCustomerLinked { customer_id })
             }
         };
-        sink.write(event, self).await;
+        if let Some(event) = event {
+            sink.write(event, self).await;
+        }
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 //! on credits reserved for work in progress. Every entry carries the resulting balance.
 
 mod aggregate;
+mod decide;
 mod events;
 #[cfg(test)]
 mod tests;

@@ -36,8 +36,9 @@ async fn login(app: &TestApp, code: &str) -> Reply {
     .await
 }
 
-/// Ada with an authenticator enrolled: her reply, the user path and the secret.
-async fn enrolled_ada(app: &TestApp) -> (Reply, String, String) {
+/// Ada with an authenticator enrolled: her reply, the 2FA path, the enrolment's reply and
+/// the secret.
+async fn enrolled_ada(app: &TestApp) -> (Reply, String, Reply, String) {
     let (ada, code) = active_ada(app).await;
     let path = format!(
         "/api/v1/users/{}/2fa",
@@ -50,13 +51,13 @@ async fn enrolled_ada(app: &TestApp) -> (Reply, String, String) {
         .as_str()
         .unwrap()
         .to_string();
-    (ada, path, secret)
+    (ada, path, enrolled, secret)
 }
 
 /// The attack: guess authenticator codes at sign-in, as fast as the server answers.
 async fn wrong_authenticator_codes_lock_sign_in(backend: Backend) {
     let app = TestApp::with_mail(backend).await;
-    let (_, _, secret) = enrolled_ada(&app).await;
+    let (_, _, _, secret) = enrolled_ada(&app).await;
     let right = code_at(&secret, app.state.clock.now_ms()).unwrap();
     let wrong = if right == "000000" {
         "111111"
@@ -85,7 +86,7 @@ async fn wrong_authenticator_codes_lock_sign_in(backend: Backend) {
 /// the authenticator.
 async fn an_emailed_code_does_not_pass_an_enrolled_authenticator(backend: Backend) {
     let app = TestApp::with_mail(backend).await;
-    let (ada, path, secret) = enrolled_ada(&app).await;
+    let (ada, path, _, secret) = enrolled_ada(&app).await;
     let send = format!("/api/v1/users/{ADA}/otp/TWO_FACTOR_AUTH");
     app.send(Method::POST, &send, Some(&app.public_key()), None)
         .await;
@@ -112,18 +113,7 @@ async fn an_emailed_code_does_not_pass_an_enrolled_authenticator(backend: Backen
 
 async fn an_authenticator_code_signs_in_once_per_step(backend: Backend) {
     let app = TestApp::with_mail(backend).await;
-    let (ada, code) = active_ada(&app).await;
-    let path = format!(
-        "/api/v1/users/{}/2fa",
-        ada.json["data"]["id"].as_str().unwrap()
-    );
-    let body = format!(r#"{{"code": "{code}", "method": "totp"}}"#);
-    let enrolled = app.as_user(Method::POST, &path, &ada, Some(&body)).await;
-    assert_eq!(enrolled.status, StatusCode::OK, "{}", enrolled.text);
-    let secret = enrolled.json["data"]["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (ada, path, enrolled, secret) = enrolled_ada(&app).await;
     assert!(enrolled.json["data"]["otpauth_url"]
         .as_str()
         .unwrap()

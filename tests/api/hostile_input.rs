@@ -65,16 +65,20 @@ async fn a_nul_in_a_basic_e_mail_is_a_wrong_credential(backend: Backend) {
         StatusCode::UNAUTHORIZED,
         "Authorization header or OTP is either missing, invalid or expired.",
     );
-    let body = json!({"first_name": "a", "last_name": "b", "email": "b\0b@example.com", "password": "correct horse"});
-    let reply = app
-        .send(
-            Method::POST,
-            "/api/v1/auth/register",
-            Some(&app.public_key()),
-            Some(&body.to_string()),
-        )
-        .await;
+    let reply = register(&app, "a", "b\0b@example.com").await;
     assert_error(&reply, StatusCode::BAD_REQUEST, INVALID);
+}
+
+/// Registers with the public key, `first_name` and `email` as given.
+async fn register(app: &TestApp, first_name: &str, email: &str) -> crate::support::Reply {
+    let body = json!({"first_name": first_name, "last_name": "Lovelace", "email": email, "password": "correct horse"});
+    app.send(
+        Method::POST,
+        "/api/v1/auth/register",
+        Some(&app.public_key()),
+        Some(&body.to_string()),
+    )
+    .await
 }
 
 async fn names_with_control_or_direction_characters_are_refused(backend: Backend) {
@@ -85,15 +89,7 @@ async fn names_with_control_or_direction_characters_are_refused(backend: Backend
         "\u{2066}Ada",
         "Ada\nLovelace",
     ] {
-        let body = json!({"first_name": name, "last_name": "Lovelace", "email": "ada@example.com", "password": "correct horse"});
-        let reply = app
-            .send(
-                Method::POST,
-                "/api/v1/auth/register",
-                Some(&app.public_key()),
-                Some(&body.to_string()),
-            )
-            .await;
+        let reply = register(&app, name, "ada@example.com").await;
         assert_error(&reply, StatusCode::BAD_REQUEST, INVALID);
     }
     assert_eq!(app.count_events(None).await, 0);

@@ -3,7 +3,7 @@
 use clara_aggregates::names::{is_email, normalise_email};
 use clara_aggregates::User;
 
-use crate::commands::{load_pair, Loaded};
+use crate::commands::Loaded;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -17,21 +17,6 @@ pub async fn by_email(
         return Ok(None);
     }
     let address = normalise_email(email);
-    // When this process keeps the claim and the account it named, one read checks both.
-    let named = state
-        .claims
-        .kept(&address)
-        .and_then(|claim| claim.owner().map(str::to_string));
-    if let Some(named) = named {
-        let pair = load_pair((&state.claims, &address), (&state.users, &named)).await?;
-        if let Some((claim, user)) = pair {
-            return match claim.owner() {
-                Some(owner) if owner == named => Ok(registered(named, user)),
-                // The address changed hands since this process last looked.
-                owner => owned_by(state, owner.map(str::to_string)).await,
-            };
-        }
-    }
     let owner = state
         .claims
         .load(&address)

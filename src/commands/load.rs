@@ -42,7 +42,7 @@ pub async fn context<A: Aggregate>(
 
 /// Aggregate `id` from `start` (a state and the sequence of its last event) with the
 /// `(sequence, payload)` of the events after it applied.
-pub fn after<A: Aggregate>(
+fn after<A: Aggregate>(
     id: &str,
     (mut sequence, mut aggregate): (usize, A),
     events: impl IntoIterator<Item = (usize, Value)>,

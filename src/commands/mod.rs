@@ -19,13 +19,11 @@ use cqrs_es::persist::{EventStoreAggregateContext, SerializedEvent};
 use cqrs_es::{Aggregate, EventEnvelope};
 
 mod load;
-mod pair;
 mod recent;
 mod turns;
 
 use crate::storage::append::{append, AppendError};
 use crate::storage::{Db, EventReader, Projector, StoreError};
-pub use pair::load_pair;
 use recent::Recent;
 use turns::Turns;
 
@@ -126,12 +124,6 @@ where
         let kept = inner.recent.get(id);
         let context = load::context::<A>(&inner.db, &inner.repo, id, kept).await?;
         Ok(self.keep(context))
-    }
-
-    /// The state of aggregate `id` as last seen here, unchecked against the log: a hint
-    /// of what a load will find, not a substitute for one.
-    pub fn kept(&self, id: &str) -> Option<A> {
-        self.inner.recent.get(id).map(|(_, aggregate)| aggregate)
     }
 
     /// Keeps a state just read from the log for the next load, and hands it out.

@@ -17,6 +17,6 @@ pub use email_claim::{
 pub use refusal::Refusals;
 pub use user::{
     Check, FailedAttempt, NewOtp, NewSession, OtpType, Presented, SecondFactor, User, UserCommand,
-    UserError, UserEvent, FORGET_SESSIONS_AFTER_MS,
+    UserError, UserEvent, FORGET_SESSIONS_AFTER_MS, MAX_OPEN_SESSIONS,
 };
 pub use wallet::{Wallet, WalletCommand, WalletError, WalletEvent};

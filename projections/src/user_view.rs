@@ -43,6 +43,7 @@ impl UserView {
                 | UserEvent::SessionsExpired { .. }
                 | UserEvent::LoginFailed { .. }
                 | UserEvent::SecondFactorFailed { .. }
+                | UserEvent::SignInRefusedWhileLocked { .. }
                 | UserEvent::PasswordCleared
                 | UserEvent::GoogleLinked { .. }
                 | UserEvent::ApiKeyIssued { .. }

@@ -59,7 +59,10 @@ pub async fn enforce(State(state): State<AppState>, mut request: Request, next: 
 /// Routes outside the limits: probes, and Stripe's deliveries, which are verified by
 /// signature and retried by Stripe when refused.
 fn exempt(path: &str) -> bool {
-    path.ends_with("/health") || path.ends_with("/version") || path.ends_with("/stripe/settle")
+    matches!(
+        path,
+        "/health" | "/version" | "/api/v1/health" | "/api/v1/version" | "/api/v1/stripe/settle"
+    )
 }
 
 fn client_address(request: &Request) -> LimitKey {

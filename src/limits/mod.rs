@@ -6,6 +6,7 @@ mod shared;
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
@@ -51,6 +52,8 @@ const FORGET_IDLE_ABOVE: usize = 10_000;
 
 pub struct RateLimiter {
     per_second: u32,
+    /// Requests counted so far, to pace the forgetting of idle budgets.
+    admitted: AtomicU64,
     local: Option<DefaultKeyedRateLimiter<LimitKey>>,
     shared: Option<SharedBudgets>,
 }
@@ -66,6 +69,7 @@ impl RateLimiter {
         };
         Ok(Self {
             per_second,
+            admitted: AtomicU64::new(0),
             local,
             shared,
         })
@@ -91,7 +95,10 @@ impl RateLimiter {
         let Some(local) = &self.local else {
             return Ok(());
         };
-        if local.len() > FORGET_IDLE_ABOVE {
+        // Forgetting scans every budget, so it runs once per FORGET_IDLE_ABOVE requests at
+        // most, not on each request while many budgets are live.
+        let admitted = self.admitted.fetch_add(1, Ordering::Relaxed);
+        if admitted.is_multiple_of(FORGET_IDLE_ABOVE as u64) && local.len() > FORGET_IDLE_ABOVE {
             local.retain_recent();
             local.shrink_to_fit();
         }

@@ -5,8 +5,9 @@
 use crate::storage::Db;
 use crate::with_pool;
 
-/// A claim older than this whose mail was never marked sent is taken to have crashed.
-const STALE_CLAIM_MS: i64 = 60_000;
+/// A claim older than this whose mail was never marked sent is taken to have crashed: well
+/// past the SMTP client's own time-out, so a slow send is never taken for a crashed one.
+const STALE_CLAIM_MS: i64 = 300_000;
 /// Tries a mail gets before it is given up.
 pub const MAX_ATTEMPTS: i64 = 8;
 /// The first retry's delay; each further one doubles, up to [`MAX_BACKOFF_MS`].
@@ -27,7 +28,9 @@ impl Deliveries {
     pub async fn claim(&self, position: i64, now: i64) -> Result<Option<i64>, sqlx::Error> {
         let db = &self.db;
         let insert = "INSERT INTO mail_deliveries (position, status, attempted_at) VALUES ($1, 'sending', $2) ON CONFLICT (position) DO NOTHING";
-        let reclaim = "UPDATE mail_deliveries SET status = 'sending', attempted_at = $1 WHERE position = $2 \
+        // A crashed send counts as a try, so a mail that crashes its sender is given up.
+        let reclaim = "UPDATE mail_deliveries SET status = 'sending', attempted_at = $1, \
+             attempts = attempts + CASE WHEN status = 'sending' THEN 1 ELSE 0 END WHERE position = $2 \
              AND ((status = 'sending' AND attempted_at < $3) OR (status = 'retry' AND next_attempt_at <= $4)) \
              RETURNING attempts";
         with_pool!(db, pool => {

@@ -118,6 +118,12 @@ impl Mailer {
             return Ok(Outcome::Skipped);
         };
         let position = record.position;
+        if attempts >= MAX_ATTEMPTS {
+            let reason = format!("gave up after {attempts} tries that crashed or failed");
+            self.deliveries.failed(position, &reason).await?;
+            tracing::error!(position, user_id = %record.aggregate_id, "mail given up after {attempts} tries");
+            return Ok(Outcome::Failed);
+        }
         let result = match self.message(issued, now) {
             Ok(message) => {
                 let name = format!("{position:012}-{}", record.aggregate_id);

@@ -81,6 +81,8 @@ pub trait Conn: Send {
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 }
 
+/// Events inserted per statement at most (seven parameters each).
+const INSERT_CHUNK: usize = 500;
 const INSERT_EVENTS: &str = "INSERT INTO events (aggregate_type, aggregate_id, sequence, \
     event_type, event_version, payload, metadata) VALUES";
 const SELECT_APPENDED: &str = "SELECT sequence, position, recorded_at FROM events \
@@ -125,23 +127,29 @@ macro_rules! conn_impl {
                 let Some(first) = events.first() else {
                     return Ok(Vec::new());
                 };
-                let values = placeholders(events.len(), 7);
-                let sql =
-                    format!("{INSERT_EVENTS} {values} RETURNING sequence, position, recorded_at");
-                let mut insert = sqlx::query_as(&sql);
-                for event in events {
-                    let sequence = i64::try_from(event.sequence)
-                        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-                    insert = insert
-                        .bind(&event.aggregate_type)
-                        .bind(&event.aggregate_id)
-                        .bind(sequence)
-                        .bind(&event.event_type)
-                        .bind(&event.event_version)
-                        .bind(&event.payload)
-                        .bind(&event.metadata);
+                let mut logged: Vec<(i64, Option<i64>, i64)> = Vec::with_capacity(events.len());
+                // Each statement stays far below both backends' limit on bound parameters.
+                for chunk in events.chunks(INSERT_CHUNK) {
+                    let values = placeholders(chunk.len(), 7);
+                    let sql = format!(
+                        "{INSERT_EVENTS} {values} RETURNING sequence, position, recorded_at"
+                    );
+                    let mut insert = sqlx::query_as(&sql);
+                    for event in chunk {
+                        let sequence = i64::try_from(event.sequence)
+                            .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+                        insert = insert
+                            .bind(&event.aggregate_type)
+                            .bind(&event.aggregate_id)
+                            .bind(sequence)
+                            .bind(&event.event_type)
+                            .bind(&event.event_version)
+                            .bind(&event.payload)
+                            .bind(&event.metadata);
+                    }
+                    let rows: Vec<(i64, Option<i64>, i64)> = insert.fetch_all(&mut *self).await?;
+                    logged.extend(rows);
                 }
-                let mut logged: Vec<(i64, Option<i64>, i64)> = insert.fetch_all(&mut *self).await?;
                 if $positions_after_insert {
                     // The position comes from a trigger that runs after RETURNING has its values.
                     logged = sqlx::query_as(SELECT_APPENDED)

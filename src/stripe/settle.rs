@@ -5,7 +5,7 @@ use clara_aggregates::money::parse_minor;
 use clara_aggregates::WalletCommand;
 use serde_json::Value;
 
-use crate::commands::Meta;
+use crate::commands::{CommitError, Meta};
 use crate::error::AppError;
 use crate::ids::{is_id, new_id};
 use crate::state::AppState;
@@ -41,6 +41,13 @@ pub async fn settle(state: &AppState, body: &[u8], meta: &Meta) -> Result<(), Ap
         fiat,
         checkout_session: session_id.to_string(),
     };
-    state.wallets.execute(&user_id, command, meta).await?;
-    Ok(())
+    match state.wallets.execute(&user_id, command, meta).await {
+        // Stripe's retries cannot change this: the operator must, so say so loudly and let
+        // Stripe stop.
+        Err(CommitError::Domain(error)) => {
+            tracing::error!(user_id = %user_id, checkout_session = %session_id, %error, "a paid Checkout session cannot be credited");
+            Ok(())
+        }
+        other => other.map(drop).map_err(AppError::from),
+    }
 }

@@ -106,6 +106,16 @@ async fn an_emailed_code_does_not_pass_an_enrolled_authenticator(backend: Backen
         .user_view(ada.json["data"]["id"].as_str().unwrap())
         .await;
     assert_eq!(view.json["data"]["is_2fa_enabled"], true);
+    // Nor does it enrol another authenticator in place of the owner's.
+    let replace = format!(r#"{{"code": "{mailed}", "method": "totp"}}"#);
+    let replaced = app.as_user(Method::POST, &path, &ada, Some(&replace)).await;
+    assert_eq!(
+        replaced.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        replaced.text
+    );
+    assert_eq!(app.count_events(Some("TotpEnrolled")).await, 1);
     // The authenticator's own code still signs in.
     let code = code_at(&secret, app.state.clock.now_ms()).unwrap();
     assert_eq!(login(&app, &code).await.status, StatusCode::OK);

@@ -18,6 +18,7 @@ crate::on_both_backends!(
     a_new_google_identity_registers_an_active_user,
     a_known_email_signs_in_and_is_activated,
     google_takes_an_unproven_account_from_whoever_registered_it,
+    an_internationalised_google_address_signs_in_again,
     forged_and_mismatched_tokens_are_401_and_change_nothing,
     google_keys_are_cached_for_their_max_age,
     google_sign_in_needs_a_body_and_configuration,
@@ -185,6 +186,18 @@ async fn google_takes_an_unproven_account_from_whoever_registered_it(backend: Ba
             .status,
         StatusCode::OK
     );
+}
+
+async fn an_internationalised_google_address_signs_in_again(backend: Backend) {
+    let (app, _) = app_with_google(backend).await;
+    let token = sign(&claims("ann@shop.xn--p1ai"), KID);
+    let first = google(&app, &token).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    assert_eq!(first.json["message"], "User registered successfully.");
+    let again = google(&app, &token).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
+    assert_eq!(again.json["message"], "User logged in successfully.");
+    assert_eq!(again.json["data"]["id"], first.json["data"]["id"]);
 }
 
 async fn forged_and_mismatched_tokens_are_401_and_change_nothing(backend: Backend) {

@@ -90,6 +90,14 @@ async fn junk_credentials_count_against_the_address_and_are_not_kept(backend: Ba
     assert!(refused(&app, &calls).await >= 6);
     // One budget, the address's, however many different headers were sent.
     assert_eq!(app.state.limiter.tracked(), 1);
+    // Only the probes themselves are exempt, not paths that end like them.
+    let lookalikes: Vec<_> = (0..12)
+        .map(|i| {
+            let path = "/api/v1/users/health".to_string();
+            (Method::GET, path, format!("Bearer junk-{i}"))
+        })
+        .collect();
+    assert!(refused(&app, &lookalikes).await >= 10);
 }
 
 async fn an_oversized_authorization_header_is_431(backend: Backend) {

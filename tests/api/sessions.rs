@@ -18,6 +18,7 @@ crate::on_both_backends!(
     parallel_wrong_passwords_are_each_counted_then_the_account_locks,
     parallel_sign_ins_in_one_process_take_turns_without_racing,
     two_processes_racing_on_one_account_lose_no_failure,
+    open_sessions_are_capped_and_the_oldest_closes,
 );
 
 const UNAUTHORIZED: &str = "Authorization header or OTP is either missing, invalid or expired.";
@@ -254,4 +255,26 @@ async fn wrong_guesses_at_once(clients: &[&Client], count: usize) {
     for status in join_all(guesses).await {
         assert_eq!(status.unwrap(), StatusCode::UNAUTHORIZED);
     }
+}
+
+/// The attack: sign in thousands of times so that closing every session at once (a password
+/// change, a Google take-over) grows past what one statement can carry.
+async fn open_sessions_are_capped_and_the_oldest_closes(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let first = app.register("ada@example.com").await;
+    let path = user_path(&first);
+    for _ in 0..clara_aggregates::MAX_OPEN_SESSIONS {
+        let reply = app.login("ada@example.com", Client::PASSWORD).await;
+        assert_eq!(reply.status, StatusCode::OK);
+    }
+    assert_eq!(
+        app.as_user(Method::GET, &path, &first, None).await.status,
+        StatusCode::UNAUTHORIZED,
+        "the oldest session closed"
+    );
+    let newest = app.login("ada@example.com", Client::PASSWORD).await;
+    assert_eq!(
+        app.as_user(Method::GET, &path, &newest, None).await.status,
+        StatusCode::OK
+    );
 }

@@ -11,6 +11,7 @@ use crate::support::{assert_error, Backend, TestApp};
 
 crate::on_both_backends!(
     a_paid_session_delivered_ten_times_at_once_credits_once,
+    a_credit_past_the_balance_bound_is_acknowledged_and_not_applied,
     bad_missing_or_stale_signatures_are_400_and_change_nothing,
     unknown_events_and_unpaid_sessions_are_acknowledged_and_ignored,
     the_webhook_needs_configuration,
@@ -103,6 +104,40 @@ async fn a_paid_session_delivered_ten_times_at_once_credits_once(backend: Backen
         )
         .await;
     assert!(view.text.contains(r#""credits":500.0"#), "{}", view.text);
+}
+
+/// Stripe's retries cannot make such a credit fit: it is logged for the operator and
+/// acknowledged, and the balance stays within its bound.
+async fn a_credit_past_the_balance_bound_is_acknowledged_and_not_applied(backend: Backend) {
+    let app = app(backend).await;
+    let ada = app.register("ada@example.com").await;
+    let user_id = ada.json["data"]["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/users/{user_id}/credits");
+    let nearly_full = r#"{"credits": 999999999999}"#;
+    let set = app
+        .send(
+            Method::PUT,
+            &path,
+            Some(&app.private_key()),
+            Some(nearly_full),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK);
+    let body = completed("cs_full", &user_id, "paid");
+    let (status, text) = deliver(
+        app.client.router.clone(),
+        body.clone(),
+        Some(signed(NEW, now(), &body)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert_eq!(app.count_events(Some("Credited")).await, 1);
+    let view = app.user_view(&user_id).await;
+    assert!(
+        view.text.contains(r#""credits":999999999999.0"#),
+        "{}",
+        view.text
+    );
 }
 
 async fn bad_missing_or_stale_signatures_are_400_and_change_nothing(backend: Backend) {

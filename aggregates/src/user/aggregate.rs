@@ -220,7 +220,9 @@ impl Aggregate for User {
             UserEvent::GoogleLinked { google_subject } => {
                 self.google_subject = Some(google_subject)
             }
-            UserEvent::ApiKeyIssued { .. } | UserEvent::ProfileUpdated { .. } => {}
+            UserEvent::ApiKeyIssued { .. }
+            | UserEvent::ProfileUpdated { .. }
+            | UserEvent::SignInRefusedWhileLocked { .. } => {}
             UserEvent::SessionOpened {
                 session_id,
                 expires_at_ms,

@@ -140,6 +140,11 @@ impl User {
         totp_sealed: Option<String>,
         sink: &EventSink<Self>,
     ) -> Result<(), UserError> {
+        // With an authenticator enrolled, an e-mailed code passes nothing, not even a new
+        // enrolment that would replace it: turning 2FA off takes the authenticator first.
+        if self.totp_sealed.is_some() {
+            return Err(UserError::InvalidCode);
+        }
         if !self.verify(OtpType::TwoFactorAuth, code, sink).await? {
             return Ok(());
         }

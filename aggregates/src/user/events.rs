@@ -62,6 +62,11 @@ pub enum UserEvent {
         failures: u32,
         locked_until_ms: i64,
     },
+    /// A sign-in while the account was locked: refused whatever the password, and recorded
+    /// so that a right password costs what a wrong one does.
+    SignInRefusedWhileLocked {
+        at_ms: i64,
+    },
     /// The password was removed: the account signs in through Google until a new one is set
     /// with a CHANGE_PASSWORD code.
     PasswordCleared,
@@ -128,7 +133,9 @@ impl FailedAttempt {
             .iter()
             .filter_map(|event| match event {
                 UserEvent::SecondFactorFailed { .. } => Some(FailedAttempt::WrongSecondFactor),
-                UserEvent::LoginFailed { .. } => Some(FailedAttempt::WrongPassword),
+                UserEvent::LoginFailed { .. } | UserEvent::SignInRefusedWhileLocked { .. } => {
+                    Some(FailedAttempt::WrongPassword)
+                }
                 UserEvent::OtpFailed { .. } => Some(FailedAttempt::WrongCode),
                 _ => None,
             })
@@ -153,6 +160,7 @@ impl DomainEvent for UserEvent {
             UserEvent::SessionsExpired { .. } => "SessionsExpired",
             UserEvent::LoginFailed { .. } => "LoginFailed",
             UserEvent::SecondFactorFailed { .. } => "SecondFactorFailed",
+            UserEvent::SignInRefusedWhileLocked { .. } => "SignInRefusedWhileLocked",
             UserEvent::PasswordCleared => "PasswordCleared",
             UserEvent::ProfileUpdated { .. } => "ProfileUpdated",
             UserEvent::OtpIssued { .. } => "OtpIssued",

@@ -24,3 +24,4 @@ pub use aggregate::{User, FORGET_SESSIONS_AFTER_MS};
 pub use commands::{NewOtp, NewSession, Presented, SecondFactor, UserCommand, UserError};
 pub use events::{FailedAttempt, UserEvent};
 pub use otp::{Check, OtpType};
+pub use sign_in::MAX_OPEN_SESSIONS;

@@ -255,7 +255,7 @@ async fn wrong_second_factors_lock_sign_in_like_wrong_passwords() {
         .given(totp_ada_after_wrong_codes(limit))
         .when_async(right())
         .await
-        .then_expect_error(UserError::Locked);
+        .then_expect_events(vec![UserEvent::SignInRefusedWhileLocked { at_ms: NOW }]);
     Users::with(())
         .given(totp_ada_after_wrong_codes(limit))
         .when_async(UserCommand::DisableTwoFactor {
@@ -267,4 +267,16 @@ async fn wrong_second_factors_lock_sign_in_like_wrong_passwords() {
         })
         .await
         .then_expect_error(UserError::Locked);
+}
+
+#[tokio::test]
+async fn an_emailed_code_cannot_replace_an_enrolled_authenticator() {
+    Users::with(())
+        .given(with(totp_ada(), [issued(OtpType::TwoFactorAuth, "m")]))
+        .when_async(UserCommand::EnableTwoFactor {
+            code: code("m", NOW),
+            totp_sealed: Some("attackers".into()),
+        })
+        .await
+        .then_expect_error(UserError::InvalidCode);
 }

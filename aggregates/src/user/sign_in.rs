@@ -9,6 +9,9 @@ use super::lockout::lock_until;
 use super::otp::{Check, OtpType};
 use super::{User, UserEvent};
 
+/// Sessions an account may hold open at once; opening another closes the oldest.
+pub const MAX_OPEN_SESSIONS: usize = 100;
+
 impl User {
     pub(super) async fn login(
         &mut self,
@@ -30,7 +33,11 @@ impl User {
             return Ok(());
         }
         if now_ms < self.locked_until_ms {
-            return Err(UserError::Locked);
+            // Recorded like a wrong password, at the same cost, so the time taken does not
+            // tell a guesser that this password was the right one.
+            let event = UserEvent::SignInRefusedWhileLocked { at_ms: now_ms };
+            sink.write(event, self).await;
+            return Ok(());
         }
         if self.two_factor {
             let code = code.ok_or(UserError::SecondFactorRequired)?;
@@ -136,7 +143,8 @@ impl User {
     }
 
     /// Opens `session`, first forgetting sessions long expired by `now_ms`, so that an
-    /// account signing in for years holds only its live sessions.
+    /// account signing in for years holds only its live sessions, and closing the oldest
+    /// beyond [`MAX_OPEN_SESSIONS`], so that no one can pile up sessions without bound.
     async fn open(&mut self, session: NewSession, now_ms: i64, sink: &EventSink<Self>) {
         let session_ids: Vec<String> = self
             .sessions
@@ -146,6 +154,17 @@ impl User {
             .collect();
         if !session_ids.is_empty() {
             sink.write(UserEvent::SessionsExpired { session_ids }, self)
+                .await;
+        }
+        let mut by_age: Vec<(i64, String)> = self
+            .sessions
+            .iter()
+            .map(|(id, expires_at_ms)| (*expires_at_ms, id.clone()))
+            .collect();
+        by_age.sort();
+        let excess = (by_age.len() + 1).saturating_sub(MAX_OPEN_SESSIONS);
+        for (_, session_id) in by_age.into_iter().take(excess) {
+            sink.write(UserEvent::SessionClosed { session_id }, self)
                 .await;
         }
         sink.write(opened(session), self).await;

@@ -179,7 +179,9 @@ async fn a_right_password_is_refused_while_locked_and_accepted_once_the_lock_end
         .given(ada_after_failures(MAX_FAILED_LOGINS))
         .when_async(login(true, NOW + FIRST_LOCK_MS - 1))
         .await
-        .then_expect_error(UserError::Locked);
+        .then_expect_events(vec![UserEvent::SignInRefusedWhileLocked {
+            at_ms: NOW + FIRST_LOCK_MS - 1,
+        }]);
     Users::with(())
         .given(ada_after_failures(MAX_FAILED_LOGINS))
         .when_async(login(true, NOW + FIRST_LOCK_MS))
@@ -295,4 +297,33 @@ async fn a_reset_issues_a_new_api_key() {
         .then_expect_events(vec![UserEvent::ApiKeyIssued {
             key_id: "api_key_2".into(),
         }]);
+}
+
+/// Ada with `n` open sessions, s0 (the oldest) to s{n-1}.
+fn ada_with_sessions(n: usize) -> Vec<UserEvent> {
+    let mut events = vec![registered("ada@example.com", "Ada", "Lovelace")];
+    events.extend((0..n).map(|i| UserEvent::SessionOpened {
+        session_id: format!("s{i}"),
+        expires_at_ms: NOW + 1_000 + i as i64,
+    }));
+    events
+}
+
+#[tokio::test]
+async fn opening_a_session_past_the_cap_closes_the_oldest() {
+    Users::with(())
+        .given(ada_with_sessions(MAX_OPEN_SESSIONS - 1))
+        .when_async(login(true, NOW))
+        .await
+        .then_expect_events(vec![opened("s1")]);
+    Users::with(())
+        .given(ada_with_sessions(MAX_OPEN_SESSIONS))
+        .when_async(login(true, NOW))
+        .await
+        .then_expect_events(vec![
+            UserEvent::SessionClosed {
+                session_id: "s0".into(),
+            },
+            opened("s1"),
+        ]);
 }

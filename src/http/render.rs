@@ -2,9 +2,10 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use clara_aggregates::money::format_minor;
 use clara_projections::UserView;
-use serde::Serialize;
-use serde_json::{json, Value};
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
 
 /// An HTTP-date in GMT, e.g. `Thu, 27 Nov 2025 00:10:11 GMT`.
 pub fn http_date(unix_ms: i64) -> String {
@@ -12,19 +13,27 @@ pub fn http_date(unix_ms: i64) -> String {
     httpdate::fmt_http_date(at)
 }
 
-/// Hundredths of a credit as the contract's number with at most two decimals.
-pub fn credits(minor: i64) -> Value {
-    // Display only: the integer is exact, and dividing it by 100 gives the nearest binary
-    // fraction of a two-decimal number, which JSON prints as that number.
-    json!(minor as f64 / 100.0)
+/// Hundredths of a credit (or US cents) as the contract's number: written digit by digit
+/// from the integer, with at most two decimals and never an exponent (`12.34`, `10.0`).
+/// Bodies carrying one are serialised straight to JSON text, not through `serde_json::Value`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Credits(pub i64);
+
+impl Serialize for Credits {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let number =
+            RawValue::from_string(format_minor(self.0)).map_err(serde::ser::Error::custom)?;
+        number.serialize(serializer)
+    }
 }
 
 /// The user object; never the password hash or any other secret. Fields are declared in
-/// alphabetical order, as the contract's bodies have them.
+/// alphabetical order, as the contract's bodies have them; `token` only where the route
+/// answers with one.
 #[derive(Serialize)]
 pub struct User<'a> {
     created_at: String,
-    credits: f64,
+    credits: Credits,
     email: &'a str,
     first_name: &'a Option<String>,
     id: &'a str,
@@ -32,14 +41,15 @@ pub struct User<'a> {
     is_active: bool,
     is_dark_mode: bool,
     last_name: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<&'a str>,
     updated_at: String,
 }
 
 pub fn user(view: &UserView) -> User<'_> {
     User {
         created_at: http_date(view.created_at_ms),
-        // Display only, as in `credits`.
-        credits: view.credits_minor as f64 / 100.0,
+        credits: Credits(view.credits_minor),
         email: &view.email,
         first_name: &view.first_name,
         id: &view.id,
@@ -47,15 +57,17 @@ pub fn user(view: &UserView) -> User<'_> {
         is_active: view.is_active,
         is_dark_mode: view.is_dark_mode,
         last_name: &view.last_name,
+        token: None,
         updated_at: http_date(view.updated_at_ms),
     }
 }
 
 /// The user object with the session token, as Register and Login answer.
-pub fn user_with_token(view: &UserView, token: &str) -> Value {
-    let mut object = json!(user(view));
-    object["token"] = json!(token);
-    object
+pub fn user_with_token<'a>(view: &'a UserView, token: &'a str) -> User<'a> {
+    User {
+        token: Some(token),
+        ..user(view)
+    }
 }
 
 #[cfg(test)]
@@ -71,10 +83,14 @@ mod tests {
     }
 
     #[test]
-    fn credits_print_with_at_most_two_decimals() {
-        assert_eq!(credits(0).to_string(), "0.0");
-        assert_eq!(credits(1_000).to_string(), "10.0");
-        assert_eq!(credits(10).to_string(), "0.1");
-        assert_eq!(credits(123_456).to_string(), "1234.56");
+    fn credits_print_exactly_with_at_most_two_decimals() {
+        let text = |minor| serde_json::to_string(&Credits(minor)).unwrap();
+        assert_eq!(text(0), "0.0");
+        assert_eq!(text(1_000), "10.0");
+        assert_eq!(text(10), "0.1");
+        assert_eq!(text(123_456), "1234.56");
+        // Past what an f64 holds exactly, and where it would switch to an exponent.
+        assert_eq!(text(9_007_199_254_740_993), "90071992547409.93");
+        assert_eq!(text(100_000_000_000_000_000), "1000000000000000.0");
     }
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::body::{parse, RawBody, Validate};
 use super::context::Caller;
 use super::error::ApiError;
-use super::render::credits;
+use super::render::Credits;
 use super::success;
 use crate::state::AppState;
 use crate::stripe::{purchase, settle::settle, signature};
@@ -65,6 +65,15 @@ impl Validate for BuyBody {
     }
 }
 
+/// What Buy answers; fields in alphabetical order.
+#[derive(serde::Serialize)]
+struct Checkout<'a> {
+    return_path: &'a str,
+    url: &'a str,
+    value_in_credits: Credits,
+    value_in_fiat: Credits,
+}
+
 /// `POST /stripe/buy` `{amount, return_path}`: 201 with the Checkout URL to send the buyer to.
 pub async fn buy(
     State(state): State<AppState>,
@@ -81,12 +90,12 @@ pub async fn buy(
         &caller.meta,
     )
     .await?;
-    let data = serde_json::json!({
-        "return_path": body.return_path,
-        "url": purchase.url,
-        "value_in_credits": credits(purchase.credits),
-        "value_in_fiat": credits(purchase.fiat),
-    });
+    let data = Checkout {
+        return_path: &body.return_path,
+        url: &purchase.url,
+        value_in_credits: Credits(purchase.credits),
+        value_in_fiat: Credits(purchase.fiat),
+    };
     Ok(success(
         StatusCode::CREATED,
         "Checkout session created successfully.",

@@ -6,28 +6,42 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use clara_projections::TransactionView;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::context::Caller;
 use super::error::ApiError;
 use super::page::page;
 use super::path::Path;
-use super::render::{credits, http_date};
+use super::render::{http_date, Credits};
 use super::success;
 use crate::accounts::credits as wallet;
 use crate::state::AppState;
 
-fn transaction_object(entry: &TransactionView) -> Value {
-    json!({
-        "created_at": http_date(entry.created_at_ms),
-        "description": entry.description,
-        "id": entry.id,
-        "type": entry.kind,
-        "updated_at": http_date(entry.updated_at_ms),
-        "user_id": entry.user_id,
-        "value_in_credits": credits(entry.value_in_credits),
-        "value_in_fiat": credits(entry.value_in_fiat),
-    })
+/// A ledger entry as the contract shows it; fields in alphabetical order.
+#[derive(Serialize)]
+struct Transaction<'a> {
+    created_at: String,
+    description: &'a str,
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    updated_at: String,
+    user_id: &'a str,
+    value_in_credits: Credits,
+    value_in_fiat: Credits,
+}
+
+fn transaction_object(entry: &TransactionView) -> Transaction<'_> {
+    Transaction {
+        created_at: http_date(entry.created_at_ms),
+        description: &entry.description,
+        id: &entry.id,
+        kind: &entry.kind,
+        updated_at: http_date(entry.updated_at_ms),
+        user_id: &entry.user_id,
+        value_in_credits: Credits(entry.value_in_credits),
+        value_in_fiat: Credits(entry.value_in_fiat),
+    }
 }
 
 /// `GET /users/{user_id}/transactions?limit=&offset=`: newest first.
@@ -40,11 +54,11 @@ pub async fn list(
     caller.require_active(&state, &user_id, true).await?;
     let (limit, offset) = page(&query)?;
     let entries = wallet::transactions(&state, &user_id, limit, offset).await?;
-    let data = entries.iter().map(transaction_object).collect();
+    let data: Vec<_> = entries.iter().map(transaction_object).collect();
     Ok(success(
         StatusCode::OK,
         "Transactions fetched successfully.",
-        Value::Array(data),
+        data,
     ))
 }
 

@@ -3,6 +3,7 @@
 //! the log into the views (`clara-projections`) that serve the GET routes.
 
 pub mod accounts;
+pub mod agent;
 pub mod auth;
 pub mod bench;
 pub mod cli;

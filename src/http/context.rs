@@ -164,6 +164,19 @@ impl Caller {
         }
     }
 
+    /// An "active" route that the private key may also call for any user who exists.
+    pub async fn require_active_or_admin(
+        &self,
+        state: &AppState,
+        user_id: &str,
+    ) -> Result<(), ApiError> {
+        if *self.principal()? == Principal::Admin {
+            user_view(state, user_id).await?;
+            return Ok(());
+        }
+        self.require_active(state, user_id, true).await
+    }
+
     /// An "active" route that names no user: the caller's own token or API key, on an active
     /// account. Returns the caller's user id.
     pub async fn require_active_caller(&self, state: &AppState) -> Result<String, ApiError> {

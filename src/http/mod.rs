@@ -1,6 +1,7 @@
 //! The HTTP front: the router that tests drive in-process and `clara serve` listens with.
 
 mod admin;
+mod agent;
 mod api_keys;
 mod auth_routes;
 mod body;
@@ -77,6 +78,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/users/{user_id}/2fa",
             post(codes::enable_2fa).delete(codes::disable_2fa),
+        )
+        .route(
+            "/api/v1/users/{user_id}/agent/supported_attachments",
+            get(agent::supported_attachments),
         )
         .route("/api/v1/health", get(system::health))
         .route("/api/v1/version", get(system::version))

@@ -7,6 +7,7 @@ mod stripe_api;
 mod support;
 
 mod abandoned;
+mod agent;
 mod authenticator;
 mod cli;
 mod code_caps;

@@ -64,6 +64,6 @@ async fn load<V: View>(db: &Db, id: &str) -> Result<Option<V>, sqlx::Error> {
 }
 
 /// Parses a stored view row; a row that does not parse is corruption, reported as such.
-pub fn decode<V: DeserializeOwned>(text: &str) -> Result<V, sqlx::Error> {
+fn decode<V: DeserializeOwned>(text: &str) -> Result<V, sqlx::Error> {
     serde_json::from_str(text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }

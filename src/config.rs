@@ -4,6 +4,8 @@
 
 use clap::{Args, ValueEnum};
 
+use crate::agent::analyzer::OpenAiSettings;
+use crate::agent::{AgentSettings, AnalyzerChoice};
 use crate::mail::{MailSettings, SmtpSettings, SmtpTls};
 
 #[derive(Args, Debug, Clone)]
@@ -118,9 +120,68 @@ pub struct Config {
     )]
     pub client_url: String,
 
+    /// Which analyzer judges agent tasks: offline `builtin`, or `openai` (any
+    /// OpenAI-compatible chat-completions server; the key comes from OPENAI_API_KEY).
+    #[arg(long, env = "AGENT_ANALYZER", value_enum, default_value_t = AnalyzerKind::Builtin, global = true)]
+    pub agent_analyzer: AnalyzerKind,
+
+    /// Base URL of the OpenAI-compatible server (…/v1), e.g. http://127.0.0.1:11434/v1 for Ollama.
+    #[arg(long, env = "OPENAI_BASE_URL", default_value = crate::agent::analyzer::OPENAI_BASE_URL, global = true)]
+    pub openai_base_url: String,
+
+    /// Model the openai analyzer asks.
+    #[arg(
+        long,
+        env = "OPENAI_MODEL",
+        default_value = "gpt-4o-mini",
+        global = true
+    )]
+    pub openai_model: String,
+
+    /// Credits one analysis costs (at most two decimals).
+    #[arg(
+        long,
+        env = "AGENT_ANALYSIS_CREDITS",
+        default_value = "20",
+        global = true
+    )]
+    pub agent_analysis_credits: String,
+
+    /// Largest attachment in MB; a request may carry 5 of them plus 1 MB.
+    #[arg(long, env = "AGENT_MAX_FILE_MB", default_value_t = 25, global = true)]
+    pub agent_max_file_mb: u32,
+
+    /// Seconds an analysis may run before its task fails (and is refunded).
+    #[arg(
+        long,
+        env = "AGENT_TIMEOUT_SECONDS",
+        default_value_t = 120,
+        global = true
+    )]
+    pub agent_timeout_seconds: u32,
+
+    /// Seconds after which a task whose worker stopped answering is taken again.
+    #[arg(long, env = "AGENT_LEASE_SECONDS", default_value_t = 60, global = true)]
+    pub agent_lease_seconds: u32,
+
+    /// Workers running tasks in this process (0: none; other processes run them).
+    #[arg(long, env = "AGENT_WORKERS", default_value_t = 2, global = true)]
+    pub agent_workers: u16,
+
+    /// Where attachments are kept: file:///PATH or s3://bucket/prefix (with the usual AWS_*
+    /// variables); default a folder beside the SQLite file, or ./attachments.
+    #[arg(long, env = "ATTACHMENTS_URL", global = true)]
+    pub attachments_url: Option<String>,
+
     /// Log line format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnalyzerKind {
+    Builtin,
+    Openai,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +200,8 @@ Secrets (environment only; with SQLite they are generated on first start and kep
   SMTP_PASSWORD     password for SMTP_USERNAME
   STRIPE_SECRET_KEY      Stripe API key; unset turns Buy and Portal off (503)
   STRIPE_WEBHOOK_SECRET  Stripe webhook signing secret(s), comma-separated while rolling
+  OPENAI_API_KEY    key for AGENT_ANALYZER=openai (needed for api.openai.com, optional elsewhere)
+  AWS_*             credentials, region and endpoint for an s3:// ATTACHMENTS_URL
 
 Logging: RUST_LOG (default info), LOG_FORMAT (text or json). A .env file is read too.";
 
@@ -180,7 +243,51 @@ impl Config {
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
                 .collect(),
+            agent: self.agent_settings()?,
             ..crate::state::Settings::default()
         })
+    }
+
+    fn agent_settings(&self) -> anyhow::Result<AgentSettings> {
+        let price = clara_aggregates::money::parse_minor(&self.agent_analysis_credits)
+            .filter(|price| *price > 0)
+            .ok_or_else(|| {
+                anyhow::anyhow!("AGENT_ANALYSIS_CREDITS must be a positive amount like 20 or 2.5")
+            })?;
+        let analyzer = match self.agent_analyzer {
+            AnalyzerKind::Builtin => AnalyzerChoice::Builtin,
+            AnalyzerKind::Openai => AnalyzerChoice::OpenAi(OpenAiSettings {
+                base_url: self.openai_base_url.clone(),
+                api_key: std::env::var("OPENAI_API_KEY")
+                    .ok()
+                    .filter(|k| !k.is_empty()),
+                model: self.openai_model.clone(),
+            }),
+        };
+        let seconds = |s: u32| std::time::Duration::from_secs(u64::from(s.max(1)));
+        Ok(AgentSettings {
+            analyzer,
+            price,
+            max_file_bytes: usize::try_from(self.agent_max_file_mb)?.saturating_mul(1024 * 1024),
+            timeout: seconds(self.agent_timeout_seconds),
+            lease: seconds(self.agent_lease_seconds),
+            workers: usize::from(self.agent_workers),
+            attachments_url: match &self.attachments_url {
+                Some(url) => url.clone(),
+                None => default_attachments(&self.database_url),
+            },
+        })
+    }
+}
+
+/// A folder beside the SQLite file (`clara.db` → `clara.db.attachments`), else
+/// `attachments` in the working directory.
+fn default_attachments(database_url: &str) -> String {
+    match database_url.strip_prefix("sqlite://") {
+        Some(path) => {
+            let file = path.split('?').next().unwrap_or(path);
+            format!("{file}.attachments")
+        }
+        None => "attachments".into(),
     }
 }

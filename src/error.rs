@@ -1,7 +1,7 @@
 //! The application's typed failures, below HTTP: what a use case can end in. The HTTP layer
 //! maps each to the contract's catalogue in one place (`http::error`).
 
-use clara_aggregates::{EmailClaimError, UserError, WalletError};
+use clara_aggregates::{EmailClaimError, TaskError, UserError, WalletError};
 
 use crate::commands::{CommitError, Conflicting};
 use crate::storage::StoreError;
@@ -23,6 +23,8 @@ pub enum AppError {
     Wallet(#[from] WalletError),
     #[error(transparent)]
     Claim(#[from] EmailClaimError),
+    #[error(transparent)]
+    Task(#[from] TaskError),
     #[error("{0:?} not found")]
     NotFound(Resource),
     /// A credential or one-time code that is missing, wrong or expired.

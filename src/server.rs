@@ -1,4 +1,5 @@
-//! `clara serve`: open the database, catch the views up, serve HTTP until SIGTERM or Ctrl-C.
+//! `clara serve`: open the database, catch the views up, run the mail dispatcher and the
+//! agent's workers, serve HTTP until SIGTERM or Ctrl-C.
 
 use std::time::Duration;
 
@@ -48,6 +49,10 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     let projector_stopped = stopped.clone();
     let background =
         tokio::spawn(async move { projector.run(PROJECTOR_INTERVAL, projector_stopped).await });
+    let workers = tokio::spawn(crate::agent::runner::run_workers(
+        state.clone(),
+        stopped.clone(),
+    ));
     let mailer = state.mailer.clone();
     let mail = tokio::spawn(async move { mailer.run(MAILER_INTERVAL, stopped).await });
 
@@ -70,6 +75,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     let _ = stop.send(true);
     let _ = background.await;
     let _ = mail.await;
+    let _ = workers.await;
     db.close().await;
     tracing::info!("clara stopped");
     Ok(())

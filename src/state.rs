@@ -2,8 +2,12 @@
 
 use std::sync::Arc;
 
-use clara_aggregates::{EmailClaim, User, Wallet};
+use clara_aggregates::{EmailClaim, Task, User, Wallet};
+use tokio::sync::Notify;
 
+use crate::agent::analyzer::{Analyzer, Builtin, OpenAi};
+use crate::agent::store::AttachmentStore;
+use crate::agent::{AgentSettings, AnalyzerChoice};
 use crate::auth::google::GoogleVerifier;
 use crate::auth::otp::OtpCodes;
 use crate::auth::password::Passwords;
@@ -42,6 +46,7 @@ pub struct Settings {
     /// How long a request's headers may take to arrive and its body may stall (30 s, the
     /// contract's; tests shorten it).
     pub read_timeout: std::time::Duration,
+    pub agent: AgentSettings,
 }
 
 impl Default for Settings {
@@ -58,6 +63,7 @@ impl Default for Settings {
             stripe_webhook_secrets: Vec::new(),
             credit_rates: crate::stripe::rates::default_tiers(),
             stripe_api: None,
+            agent: AgentSettings::default(),
         }
     }
 }
@@ -79,6 +85,11 @@ pub struct AppState {
     pub users: CommandBus<User>,
     pub claims: CommandBus<EmailClaim>,
     pub wallets: CommandBus<Wallet>,
+    pub tasks: CommandBus<Task>,
+    pub attachments: AttachmentStore,
+    pub analyzer: Arc<dyn Analyzer>,
+    /// Wakes idle workers when a task is submitted here.
+    pub work: Arc<Notify>,
 }
 
 impl AppState {
@@ -115,7 +126,17 @@ impl AppState {
                 client_url: client_url.clone(),
             })
         });
+        let analyzer: Arc<dyn Analyzer> = match &settings.agent.analyzer {
+            AnalyzerChoice::Builtin => Arc::new(Builtin),
+            AnalyzerChoice::OpenAi(openai) => {
+                Arc::new(OpenAi::new(openai.clone(), settings.agent.timeout)?)
+            }
+        };
         Ok(Self {
+            attachments: AttachmentStore::open(&settings.agent.attachments_url)?,
+            analyzer,
+            work: Arc::new(Notify::new()),
+            tasks: CommandBus::new(&db, projector.clone()),
             users: CommandBus::new(&db, projector.clone()),
             claims: CommandBus::new(&db, projector.clone()),
             wallets: CommandBus::new(&db, projector.clone()),

@@ -8,6 +8,7 @@ pub mod email_claim;
 pub mod money;
 pub mod names;
 mod refusal;
+pub mod task;
 pub mod user;
 pub mod wallet;
 
@@ -15,6 +16,9 @@ pub use email_claim::{
     EmailClaim, EmailClaimCommand, EmailClaimError, EmailClaimEvent, STALE_CLAIM_AFTER_MS,
 };
 pub use refusal::Refusals;
+pub use task::{
+    Analysis, Attachment, Claim, Task, TaskCommand, TaskError, TaskEvent, TaskStatus, Verdict,
+};
 pub use user::{
     Check, FailedAttempt, NewOtp, NewSession, OtpType, Presented, SecondFactor, User, UserCommand,
     UserError, UserEvent, FORGET_SESSIONS_AFTER_MS, MAX_OPEN_SESSIONS,

@@ -24,7 +24,7 @@ macro_rules! never_refuses {
     )*};
 }
 
-never_refuses!(crate::Wallet, crate::EmailClaim);
+never_refuses!(crate::Wallet, crate::EmailClaim, crate::Task);
 
 impl Refusals for crate::User {
     type Refusal = crate::FailedAttempt;

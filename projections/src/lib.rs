@@ -6,6 +6,7 @@
 mod api_key_view;
 mod log;
 mod session_view;
+mod task_view;
 mod transaction_view;
 mod user_view;
 mod view;
@@ -14,6 +15,7 @@ mod view_set;
 pub use api_key_view::ApiKeyView;
 pub use log::{LoggedEvent, Recorded};
 pub use session_view::SessionView;
+pub use task_view::{QueuedTask, TaskView};
 pub use transaction_view::TransactionView;
 pub use user_view::UserView;
 pub use view::{Row, View};

@@ -1,6 +1,8 @@
 //! One record of the event log, decoded into the domain event it carries.
 
-use clara_aggregates::{EmailClaim, EmailClaimEvent, User, UserEvent, Wallet, WalletEvent};
+use clara_aggregates::{
+    EmailClaim, EmailClaimEvent, Task, TaskEvent, User, UserEvent, Wallet, WalletEvent,
+};
 use cqrs_es::Aggregate;
 
 /// Where and when an event sits in the log.
@@ -17,6 +19,7 @@ pub enum LoggedEvent {
     User(UserEvent),
     EmailClaim(EmailClaimEvent),
     Wallet(WalletEvent),
+    Task(TaskEvent),
 }
 
 impl LoggedEvent {
@@ -29,6 +32,7 @@ impl LoggedEvent {
             User::TYPE => Some(Self::User(serde_json::from_value(payload)?)),
             EmailClaim::TYPE => Some(Self::EmailClaim(serde_json::from_value(payload)?)),
             Wallet::TYPE => Some(Self::Wallet(serde_json::from_value(payload)?)),
+            Task::TYPE => Some(Self::Task(serde_json::from_value(payload)?)),
             _ => None,
         })
     }

@@ -32,7 +32,7 @@ impl View for TransactionView {
 }
 
 impl TransactionView {
-    /// The ledger entry an event is, if it is one (holds placed or released are not).
+    /// The ledger entry an event is, if it is one.
     pub fn from_event(at: &Recorded, event: &WalletEvent) -> Option<Self> {
         let (id, kind, amount, fiat, description) = match event {
             WalletEvent::Credited {
@@ -42,21 +42,25 @@ impl TransactionView {
                 description,
                 ..
             } => (entry_id, "CREDIT", amount, *fiat, description),
+            WalletEvent::TaskRefunded {
+                entry_id,
+                amount,
+                description,
+                ..
+            } => (entry_id, "CREDIT", amount, 0, description),
             WalletEvent::Debited {
                 entry_id,
                 amount,
                 description,
                 ..
             }
-            | WalletEvent::HoldCaptured {
+            | WalletEvent::TaskCharged {
                 entry_id,
                 amount,
                 description,
                 ..
             } => (entry_id, "DEBIT", amount, 0, description),
-            WalletEvent::HoldPlaced { .. }
-            | WalletEvent::HoldReleased { .. }
-            | WalletEvent::StripeCustomerLinked { .. } => return None,
+            WalletEvent::StripeCustomerLinked { .. } => return None,
         };
         Some(TransactionView {
             id: id.clone(),

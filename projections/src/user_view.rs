@@ -61,7 +61,8 @@ impl UserView {
             event,
             WalletEvent::Credited { .. }
                 | WalletEvent::Debited { .. }
-                | WalletEvent::HoldCaptured { .. }
+                | WalletEvent::TaskCharged { .. }
+                | WalletEvent::TaskRefunded { .. }
         )
     }
 
@@ -135,7 +136,8 @@ impl UserView {
     pub fn apply_wallet(&mut self, at: &Recorded, event: &WalletEvent) {
         if let WalletEvent::Credited { balance, .. }
         | WalletEvent::Debited { balance, .. }
-        | WalletEvent::HoldCaptured { balance, .. } = event
+        | WalletEvent::TaskCharged { balance, .. }
+        | WalletEvent::TaskRefunded { balance, .. } = event
         {
             self.credits_minor = *balance;
             self.updated_at_ms = at.recorded_at_ms;

@@ -4,10 +4,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use clara_aggregates::UserEvent;
+use clara_aggregates::{TaskEvent, UserEvent};
 
 use crate::view::{Row, View};
-use crate::{ApiKeyView, LoggedEvent, Recorded, SessionView, TransactionView, UserView};
+use crate::{
+    ApiKeyView, LoggedEvent, QueuedTask, Recorded, SessionView, TaskView, TransactionView, UserView,
+};
 
 #[derive(Debug, Default)]
 pub struct ViewSet {
@@ -19,6 +21,10 @@ pub struct ViewSet {
     pub api_keys: BTreeMap<String, ApiKeyView>,
     /// Ledger entries by transaction id.
     pub transactions: BTreeMap<String, TransactionView>,
+    /// Tasks by task id.
+    pub tasks: BTreeMap<String, TaskView>,
+    /// The work queue's entries by task id.
+    pub queue: BTreeMap<String, QueuedTask>,
 }
 
 /// The stored views a batch needs before it can be folded, as `(table, id)`.
@@ -26,11 +32,13 @@ pub type ToLoad = Vec<(&'static str, String)>;
 
 impl ViewSet {
     /// Every view table.
-    pub const TABLES: [&'static str; 4] = [
+    pub const TABLES: [&'static str; 6] = [
         UserView::TABLE,
         SessionView::TABLE,
         ApiKeyView::TABLE,
         TransactionView::TABLE,
+        TaskView::TABLE,
+        QueuedTask::TABLE,
     ];
 
     /// The rows to write for every view the set holds, per table.
@@ -40,6 +48,8 @@ impl ViewSet {
             rows_of(&self.sessions)?,
             rows_of(&self.api_keys)?,
             rows_of(&self.transactions)?,
+            rows_of(&self.tasks)?,
+            rows_of(&self.queue)?,
         ])
     }
 
@@ -50,6 +60,8 @@ impl ViewSet {
             SessionView::TABLE => insert(&mut self.sessions, id, data),
             ApiKeyView::TABLE => insert(&mut self.api_keys, id, data),
             TransactionView::TABLE => insert(&mut self.transactions, id, data),
+            TaskView::TABLE => insert(&mut self.tasks, id, data),
+            QueuedTask::TABLE => insert(&mut self.queue, id, data),
             _ => Ok(()),
         }
     }
@@ -58,8 +70,17 @@ impl ViewSet {
     /// first event in it does not create them afresh.
     pub fn to_load(batch: &[(Recorded, LoggedEvent)]) -> ToLoad {
         let (mut seen_users, mut seen_sessions) = (BTreeSet::new(), BTreeSet::new());
+        let mut seen_tasks = BTreeSet::new();
         let mut load = ToLoad::default();
         for (at, event) in batch {
+            if let LoggedEvent::Task(event) = event {
+                let creates = matches!(event, TaskEvent::Created { .. });
+                if seen_tasks.insert(at.aggregate_id.as_str()) && !creates {
+                    load.push((TaskView::TABLE, at.aggregate_id.clone()));
+                    load.push((QueuedTask::TABLE, at.aggregate_id.clone()));
+                }
+                continue;
+            }
             if let LoggedEvent::Wallet(event) = event {
                 // A wallet has the id of its user, whose credits it changes.
                 if UserView::is_changed_by_wallet(event)
@@ -94,7 +115,12 @@ impl ViewSet {
 
     /// How many views the set holds.
     pub fn len(&self) -> usize {
-        self.users.len() + self.sessions.len() + self.api_keys.len() + self.transactions.len()
+        self.users.len()
+            + self.sessions.len()
+            + self.api_keys.len()
+            + self.transactions.len()
+            + self.tasks.len()
+            + self.queue.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -130,6 +156,11 @@ impl ViewSet {
                 if let Some(entry) = TransactionView::from_event(at, event) {
                     self.transactions.insert(entry.id.clone(), entry);
                 }
+            }
+            LoggedEvent::Task(event) => {
+                let id = &at.aggregate_id;
+                self.tasks.entry(id.clone()).or_default().apply(at, event);
+                self.queue.entry(id.clone()).or_default().apply(at, event);
             }
             // Claims only guard uniqueness; no view shows them.
             LoggedEvent::EmailClaim(_) => {}

@@ -20,11 +20,13 @@ use cqrs_es::{Aggregate, EventEnvelope};
 
 mod load;
 mod recent;
+mod together;
 mod turns;
 
 use crate::storage::append::{append, AppendError};
 use crate::storage::{Db, EventReader, Projector, StoreError};
 use recent::Recent;
+pub use together::CommittedPair;
 use turns::Turns;
 
 /// How many times a command that lost a concurrency race is tried in all before 409.
@@ -210,9 +212,33 @@ where
         command: A::Command,
         meta: &Meta,
     ) -> Result<Committed<A>, CommitError<A::Error>> {
-        let inner = &self.inner;
+        let decision = self.decision(loaded, command, meta).await?;
+        let refusal = A::refusal(&decision.events);
+        if decision.events.is_empty() {
+            let (events, views) = (Vec::new(), None);
+            return Ok(Committed {
+                events,
+                refusal,
+                views,
+            });
+        }
+        let views = self.write(&decision.rows).await?;
+        let events = self.settle(decision).await;
+        Ok(Committed {
+            events,
+            refusal,
+            views,
+        })
+    }
+
+    /// What the aggregate decides on `command`, as the state after it and its log rows.
+    async fn decision(
+        &self,
+        loaded: Loaded<A>,
+        command: A::Command,
+        meta: &Meta,
+    ) -> Result<Decision<A>, CommitError<A::Error>> {
         let Loaded(mut context) = loaded;
-        let id = context.aggregate_id.as_str();
         let sequence = context.current_sequence;
         let sink = EventSink::default();
         context
@@ -221,37 +247,50 @@ where
             .await
             .map_err(CommitError::Domain)?;
         let events = sink.collect().await;
-        let refusal = A::refusal(&events);
-        if events.is_empty() {
-            let views = None;
-            return Ok(Committed {
-                events,
-                refusal,
-                views,
-            });
-        }
-        let snapshot = load::due(&context.aggregate, sequence, events.len());
-        let rows = serialize::<A>(id, sequence, &events, meta)?;
-        let views = append(&inner.db, &rows).await.map_err(|e| match e {
+        let id = context.aggregate_id;
+        let rows = serialize::<A>(&id, sequence, &events, meta)?;
+        Ok(Decision {
+            snapshot: load::due(&context.aggregate, sequence, events.len()),
+            aggregate: context.aggregate,
+            id,
+            sequence,
+            events,
+            rows,
+        })
+    }
+
+    /// Appends `rows` (of this aggregate, and of another committed with it) with the views
+    /// folded; when the views lag too far for that, the projector folds them before return.
+    async fn write<E>(&self, rows: &[SerializedEvent]) -> Result<Option<ViewSet>, CommitError<E>> {
+        let inner = &self.inner;
+        let views = append(&inner.db, rows).await.map_err(|e| match e {
             AppendError::Conflict => {
                 inner.lost_races.fetch_add(1, Ordering::Relaxed);
                 CommitError::Conflict
             }
             AppendError::Store(e) => CommitError::Store(e),
         })?;
-        inner
-            .recent
-            .keep(id, sequence + events.len(), context.aggregate);
-        load::save::<A>(&inner.db, id, snapshot).await;
         if views.is_none() {
             let caught_up = inner.projector.catch_up_after_write().await;
             caught_up.map_err(StoreError::from)?;
         }
-        Ok(Committed {
+        Ok(views)
+    }
+
+    /// Keeps a committed decision's state for the next command, and saves a snapshot if due.
+    async fn settle(&self, decision: Decision<A>) -> Vec<A::Event> {
+        let inner = &self.inner;
+        let Decision {
+            id,
+            sequence,
+            aggregate,
             events,
-            refusal,
-            views,
-        })
+            snapshot,
+            ..
+        } = decision;
+        inner.recent.keep(&id, sequence + events.len(), aggregate);
+        load::save::<A>(&inner.db, &id, snapshot).await;
+        events
     }
 
     /// Executes `command`, retrying lost races; the views include its events on return.
@@ -263,6 +302,18 @@ where
     ) -> Result<Committed<A>, CommitError<A::Error>> {
         retry_on_conflict(|| self.attempt(id, None, command.clone(), meta)).await
     }
+}
+
+/// What one aggregate decided, ready to append.
+struct Decision<A: Aggregate> {
+    id: String,
+    /// The sequence the decision was made on.
+    sequence: usize,
+    /// The state with the events applied.
+    aggregate: A,
+    events: Vec<A::Event>,
+    rows: Vec<SerializedEvent>,
+    snapshot: Option<(i64, String)>,
 }
 
 /// An aggregate as loaded for a command, with the sequence of its last event; reads as the

@@ -1,6 +1,7 @@
-//! Agent routes: the attachment types the agent accepts.
+//! Agent routes: the attachment types the agent accepts, and submitting an analysis.
 
-use axum::extract::State;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
@@ -8,7 +9,9 @@ use super::context::Caller;
 use super::error::ApiError;
 use super::path::Path;
 use super::success;
-use crate::agent::attachments;
+use super::tasks::task_object;
+use super::upload::read_form;
+use crate::agent::{attachments, tasks};
 use crate::state::AppState;
 
 /// `GET /users/{user_id}/agent/supported_attachments`: the owner's token or API key on an
@@ -23,5 +26,24 @@ pub async fn supported_attachments(
         StatusCode::OK,
         "Supported attachments fetched successfully.",
         attachments::supported(),
+    ))
+}
+
+/// `POST /users/{user_id}/agent/analysis`: a paid task from a multipart form; the caller is
+/// checked before a byte of the body is read.
+pub async fn analysis(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    caller.require_active_or_admin(&state, &user_id).await?;
+    let multipart = form.map_err(|_| ApiError::EmptyBody)?;
+    let form = read_form(multipart, state.settings.agent.max_file_bytes).await?;
+    let task = tasks::submit(&state, &user_id, form.content, form.uploads, &caller.meta).await?;
+    Ok(success(
+        StatusCode::CREATED,
+        "Task created successfully.",
+        task_object(&task),
     ))
 }

@@ -72,7 +72,6 @@ impl From<WalletError> for ApiError {
         match error {
             WalletError::InsufficientCredits => ApiError::InsufficientCredits,
             WalletError::InvalidAmount | WalletError::BalanceTooHigh => ApiError::InvalidSchema,
-            WalletError::UnknownHold => ApiError::Internal(anyhow::anyhow!("no such hold")),
         }
     }
 }
@@ -91,6 +90,8 @@ impl From<AppError> for ApiError {
             AppError::User(error) => error.into(),
             AppError::Wallet(error) => error.into(),
             AppError::Claim(error) => error.into(),
+            // Requests only create tasks; the rest is the workers' business.
+            AppError::Task(error) => ApiError::Internal(error.into()),
             AppError::NotFound(resource) => ApiError::NotFound(resource),
             AppError::Unauthenticated => ApiError::Unauthorized,
             AppError::SecondFactorRequired => ApiError::SecondFactorRequired,

@@ -15,6 +15,8 @@ pub mod rate_limit;
 mod render;
 mod stripe;
 mod system;
+mod tasks;
+mod upload;
 mod users;
 mod validate;
 mod wallet;
@@ -83,6 +85,14 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/users/{user_id}/agent/supported_attachments",
             get(agent::supported_attachments),
         )
+        .route(
+            "/api/v1/users/{user_id}/agent/analysis",
+            post(agent::analysis).layer(DefaultBodyLimit::max(
+                state.settings.agent.max_request_bytes(),
+            )),
+        )
+        .route("/api/v1/users/{user_id}/tasks", get(tasks::list))
+        .route("/api/v1/users/{user_id}/tasks/{task_id}", get(tasks::view))
         .route("/api/v1/health", get(system::health))
         .route("/api/v1/version", get(system::version))
         .route("/health", get(system::health))

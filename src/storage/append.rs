@@ -1,5 +1,6 @@
-//! Appending one aggregate's events, with the views folded over them in the same
-//! transaction, so the caller reads its own write the moment the commit returns.
+//! Appending the events of a command (or of two committed together), with the views folded
+//! over them in the same transaction, so the caller reads its own write the moment the
+//! commit returns.
 
 use clara_projections::ViewSet;
 use cqrs_es::persist::SerializedEvent;
@@ -18,15 +19,18 @@ pub enum AppendError {
     Store(#[from] StoreError),
 }
 
-/// Commits `events` and folds the views over them. Returns the views folded, as committed;
+/// Commits `events` (each aggregate's in a run of its own) and folds the views over them. Returns the views folded, as committed;
 /// none when the views lacked more than one batch, which the projector then folds.
 pub async fn append(db: &Db, events: &[SerializedEvent]) -> Result<Option<ViewSet>, AppendError> {
     let appended = with_pool!(&db.writer(), pool => {
         let mut tx = pool.begin().await.map_err(StoreError::from)?;
-        let own = match tx.insert_events(events).await {
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(AppendError::Conflict),
-            own => own.map_err(StoreError::from)?,
-        };
+        let mut own = Vec::with_capacity(events.len());
+        for one in events.chunk_by(|a, b| (&a.aggregate_type, &a.aggregate_id) == (&b.aggregate_type, &b.aggregate_id)) {
+            match tx.insert_events(one).await {
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(AppendError::Conflict),
+                logged => own.extend(logged.map_err(StoreError::from)?),
+            }
+        }
         // Every earlier position has committed and is visible by now: on PostgreSQL the
         // insert holds the append lock, on SQLite the single writer.
         let folded = fold_pending(&mut *tx, &own, BATCH).await.map_err(StoreError::from)?;

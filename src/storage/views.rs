@@ -1,6 +1,6 @@
 //! Reading the views that serve the GET routes; only the fold writes them.
 
-use clara_projections::{ApiKeyView, SessionView, TransactionView, UserView, View};
+use clara_projections::{ApiKeyView, SessionView, TaskView, TransactionView, UserView, View};
 
 use serde::de::DeserializeOwned;
 
@@ -44,6 +44,34 @@ pub async fn transaction(
 ) -> Result<Option<TransactionView>, sqlx::Error> {
     let found = load::<TransactionView>(db, id).await?;
     Ok(found.filter(|t| t.user_id == user_id))
+}
+
+/// A page of `user_id`'s tasks, newest first.
+pub async fn tasks_page(
+    db: &Db,
+    user_id: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<TaskView>, sqlx::Error> {
+    let sql = "SELECT data FROM task_views WHERE owner = $1 ORDER BY sort_key DESC, id DESC LIMIT $2 OFFSET $3";
+    let rows: Vec<String> = with_pool!(db, pool => {
+        sqlx::query_scalar(sql).bind(user_id).bind(limit).bind(offset).fetch_all(pool).await?
+    });
+    rows.iter().map(|text| decode(text)).collect()
+}
+
+/// Task `id`, if it belongs to `user_id`.
+pub async fn task(db: &Db, user_id: &str, id: &str) -> Result<Option<TaskView>, sqlx::Error> {
+    let found = load::<TaskView>(db, id).await?;
+    Ok(found.filter(|t| t.user_id == user_id))
+}
+
+/// Up to `limit` tasks due to a worker at `now_ms`, longest due first.
+pub async fn due_tasks(db: &Db, now_ms: i64, limit: i64) -> Result<Vec<String>, sqlx::Error> {
+    let sql = "SELECT id FROM task_queue WHERE sort_key <= $1 ORDER BY sort_key, id LIMIT $2";
+    Ok(with_pool!(db, pool => {
+        sqlx::query_scalar(sql).bind(now_ms).bind(limit).fetch_all(pool).await?
+    }))
 }
 
 /// A page of users, oldest first.

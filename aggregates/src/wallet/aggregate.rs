@@ -1,6 +1,6 @@
 //! State, commands and decisions of the Wallet aggregate.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
@@ -30,26 +30,22 @@ pub enum WalletCommand {
         description: String,
     },
     /// The operator sets the balance: the difference is recorded as a credit or a debit.
-    SetBalance {
+    SetBalance { entry_id: String, balance: i64 },
+    /// An agent analysis paid up front, committed together with the task's creation.
+    ChargeTask {
+        task_id: String,
         entry_id: String,
-        balance: i64,
-    },
-    PlaceHold {
-        hold_id: String,
         amount: i64,
     },
-    CaptureHold {
-        hold_id: String,
+    /// A failed analysis given back, committed together with the task's failure (which can
+    /// happen only once, so neither can this).
+    RefundTask {
+        task_id: String,
         entry_id: String,
-        description: String,
-    },
-    ReleaseHold {
-        hold_id: String,
+        amount: i64,
     },
     /// Remember the user's Stripe customer; the first one linked stays.
-    LinkStripeCustomer {
-        customer_id: String,
-    },
+    LinkStripeCustomer { customer_id: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -60,14 +56,11 @@ pub enum WalletError {
     BalanceTooHigh,
     #[error("the balance is too low")]
     InsufficientCredits,
-    #[error("no such hold")]
-    UnknownHold,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Wallet {
     pub(super) balance: i64,
-    pub(super) holds: BTreeMap<String, i64>,
     pub(super) settled_sessions: BTreeSet<String>,
     pub(super) stripe_customer: Option<String>,
 }
@@ -79,11 +72,6 @@ impl Wallet {
 
     pub fn stripe_customer(&self) -> Option<&str> {
         self.stripe_customer.as_deref()
-    }
-
-    /// What can still be spent or held: the balance less every open hold.
-    pub fn available(&self) -> i64 {
-        self.balance - self.holds.values().sum::<i64>()
     }
 
     pub(super) fn credited(
@@ -115,7 +103,7 @@ impl Wallet {
         amount: i64,
         description: String,
     ) -> Result<WalletEvent, WalletError> {
-        if amount > self.available() {
+        if amount > self.balance {
             return Err(WalletError::InsufficientCredits);
         }
         Ok(WalletEvent::Debited {
@@ -169,13 +157,16 @@ impl Aggregate for Wallet {
             WalletCommand::SetBalance { entry_id, balance } => {
                 self.set_balance(entry_id, balance)?
             }
-            WalletCommand::PlaceHold { hold_id, amount } => Some(self.place_hold(hold_id, amount)?),
-            WalletCommand::CaptureHold {
-                hold_id,
+            WalletCommand::ChargeTask {
+                task_id,
                 entry_id,
-                description,
-            } => Some(self.capture_hold(hold_id, entry_id, description)?),
-            WalletCommand::ReleaseHold { hold_id } => Some(self.release_hold(hold_id)?),
+                amount,
+            } => Some(self.charge_task(task_id, entry_id, amount)?),
+            WalletCommand::RefundTask {
+                task_id,
+                entry_id,
+                amount,
+            } => Some(self.refund_task(task_id, entry_id, amount)?),
             WalletCommand::LinkStripeCustomer { customer_id } => {
                 let linked = self.stripe_customer.is_some();
                 (!linked).then_some(WalletEvent::StripeCustomerLinked { customer_id })
@@ -197,21 +188,9 @@ impl Aggregate for Wallet {
                 self.balance = balance;
                 self.settled_sessions.extend(checkout_session);
             }
-            WalletEvent::Debited { balance, .. } => self.balance = balance,
-            WalletEvent::HoldPlaced {
-                hold_id, amount, ..
-            } => {
-                self.holds.insert(hold_id, amount);
-            }
-            WalletEvent::HoldCaptured {
-                hold_id, balance, ..
-            } => {
-                self.holds.remove(&hold_id);
-                self.balance = balance;
-            }
-            WalletEvent::HoldReleased { hold_id, .. } => {
-                self.holds.remove(&hold_id);
-            }
+            WalletEvent::Debited { balance, .. }
+            | WalletEvent::TaskCharged { balance, .. }
+            | WalletEvent::TaskRefunded { balance, .. } => self.balance = balance,
             WalletEvent::StripeCustomerLinked { customer_id } => {
                 self.stripe_customer = Some(customer_id)
             }

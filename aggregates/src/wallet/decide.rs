@@ -1,5 +1,6 @@
 //! The Wallet's decisions that take more than a line: purchases credited once per Checkout
-//! session, the operator setting a balance, and holds.
+//! session, the operator setting a balance, and
+//! the agent's charges and refunds.
 
 use super::aggregate::{positive, Wallet, WalletError};
 use super::WalletEvent;
@@ -49,30 +50,22 @@ impl Wallet {
         })
     }
 
-    pub(super) fn place_hold(
+    /// The price of analysis `task_id`, paid from the balance.
+    pub(super) fn charge_task(
         &self,
-        hold_id: String,
+        task_id: String,
+        entry_id: String,
         amount: i64,
     ) -> Result<WalletEvent, WalletError> {
-        if positive(amount)? > self.available() {
+        if positive(amount)? > self.balance {
             return Err(WalletError::InsufficientCredits);
         }
-        Ok(WalletEvent::HoldPlaced {
-            hold_id,
-            amount,
-            available: self.available() - amount,
-        })
-    }
-
-    pub(super) fn capture_hold(
-        &self,
-        hold_id: String,
-        entry_id: String,
-        description: String,
-    ) -> Result<WalletEvent, WalletError> {
-        let amount = *self.holds.get(&hold_id).ok_or(WalletError::UnknownHold)?;
-        Ok(WalletEvent::HoldCaptured {
-            hold_id,
+        let description = format!(
+            "Agent analysis {task_id} charged {} credits.",
+            format_minor(amount)
+        );
+        Ok(WalletEvent::TaskCharged {
+            task_id,
             entry_id,
             amount,
             balance: self.balance - amount,
@@ -80,12 +73,25 @@ impl Wallet {
         })
     }
 
-    pub(super) fn release_hold(&self, hold_id: String) -> Result<WalletEvent, WalletError> {
-        let amount = *self.holds.get(&hold_id).ok_or(WalletError::UnknownHold)?;
-        Ok(WalletEvent::HoldReleased {
-            hold_id,
+    /// Gives back what analysis `task_id` was charged. Not capped at [`MAX_MINOR`]: a refund
+    /// returns money already counted, and refusing it would destroy credits.
+    pub(super) fn refund_task(
+        &self,
+        task_id: String,
+        entry_id: String,
+        amount: i64,
+    ) -> Result<WalletEvent, WalletError> {
+        let balance = self
+            .balance
+            .checked_add(positive(amount)?)
+            .ok_or(WalletError::BalanceTooHigh)?;
+        let description = format!("Agent analysis {task_id} refunded.");
+        Ok(WalletEvent::TaskRefunded {
+            task_id,
+            entry_id,
             amount,
-            available: self.available() + amount,
+            balance,
+            description,
         })
     }
 }

@@ -22,24 +22,21 @@ pub enum WalletEvent {
         balance: i64,
         description: String,
     },
-    /// Credits reserved: `available` is what remains to spend or hold.
-    HoldPlaced {
-        hold_id: String,
-        amount: i64,
-        available: i64,
-    },
-    /// A hold turned into a debit.
-    HoldCaptured {
-        hold_id: String,
+    /// An agent analysis paid for; committed with the task it pays for.
+    TaskCharged {
+        task_id: String,
         entry_id: String,
         amount: i64,
         balance: i64,
         description: String,
     },
-    HoldReleased {
-        hold_id: String,
+    /// A failed analysis's charge given back.
+    TaskRefunded {
+        task_id: String,
+        entry_id: String,
         amount: i64,
-        available: i64,
+        balance: i64,
+        description: String,
     },
     /// The user's Stripe customer, created when first needed, kept for every later payment.
     StripeCustomerLinked { customer_id: String },
@@ -50,9 +47,8 @@ impl DomainEvent for WalletEvent {
         match self {
             WalletEvent::Credited { .. } => "Credited",
             WalletEvent::Debited { .. } => "Debited",
-            WalletEvent::HoldPlaced { .. } => "HoldPlaced",
-            WalletEvent::HoldCaptured { .. } => "HoldCaptured",
-            WalletEvent::HoldReleased { .. } => "HoldReleased",
+            WalletEvent::TaskCharged { .. } => "TaskCharged",
+            WalletEvent::TaskRefunded { .. } => "TaskRefunded",
             WalletEvent::StripeCustomerLinked { .. } => "StripeCustomerLinked",
         }
         .to_string()

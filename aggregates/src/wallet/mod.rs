@@ -1,5 +1,5 @@
-//! Wallet: one per user (same id as the user). The ledger of credits and debits, and holds
-//! on credits reserved for work in progress. Every entry carries the resulting balance.
+//! Wallet: one per user (same id as the user). The ledger of credits and debits, including
+//! what agent analyses are charged and refunded. Every entry carries the resulting balance.
 
 mod aggregate;
 mod decide;

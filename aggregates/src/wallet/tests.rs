@@ -1,6 +1,7 @@
 //! Given/when/then rules of the Wallet aggregate.
 
 use super::*;
+use crate::money::MAX_MINOR;
 use cqrs_es::test::TestFramework;
 
 type Wallets = TestFramework<Wallet>;
@@ -65,80 +66,66 @@ async fn amounts_must_be_positive() {
         .then_expect_error(WalletError::InvalidAmount);
 }
 
-#[tokio::test]
-async fn a_hold_never_exceeds_what_is_available_and_blocks_spending_it() {
-    let held = |amount| WalletEvent::HoldPlaced {
-        hold_id: "h1".into(),
+fn charge(amount: i64) -> WalletCommand {
+    WalletCommand::ChargeTask {
+        task_id: "task_1".into(),
+        entry_id: "t1".into(),
         amount,
-        available: 1_000 - amount,
-    };
-    Wallets::with(())
-        .given(ten())
-        .when_async(WalletCommand::PlaceHold {
-            hold_id: "h1".into(),
-            amount: 1_000,
-        })
-        .await
-        .then_expect_events(vec![held(1_000)]);
-    Wallets::with(())
-        .given(ten())
-        .when_async(WalletCommand::PlaceHold {
-            hold_id: "h1".into(),
-            amount: 1_001,
-        })
-        .await
-        .then_expect_error(WalletError::InsufficientCredits);
-    let mut history = ten();
-    history.push(held(600));
-    Wallets::with(())
-        .given(history)
-        .when_async(debit(401))
-        .await
-        .then_expect_error(WalletError::InsufficientCredits);
+    }
 }
 
 #[tokio::test]
-async fn a_hold_is_captured_as_a_debit_or_released() {
-    let mut history = ten();
-    history.push(WalletEvent::HoldPlaced {
-        hold_id: "h1".into(),
-        amount: 200,
-        available: 800,
-    });
-    let capture = WalletCommand::CaptureHold {
-        hold_id: "h1".into(),
-        entry_id: "t2".into(),
-        description: "charged".into(),
-    };
+async fn an_analysis_is_charged_down_to_zero_and_refused_one_beyond() {
     Wallets::with(())
-        .given(history.clone())
-        .when_async(capture)
+        .given(ten())
+        .when_async(charge(1_000))
         .await
-        .then_expect_events(vec![WalletEvent::HoldCaptured {
-            hold_id: "h1".into(),
-            entry_id: "t2".into(),
-            amount: 200,
-            balance: 800,
-            description: "charged".into(),
-        }]);
-    Wallets::with(())
-        .given(history)
-        .when_async(WalletCommand::ReleaseHold {
-            hold_id: "h1".into(),
-        })
-        .await
-        .then_expect_events(vec![WalletEvent::HoldReleased {
-            hold_id: "h1".into(),
-            amount: 200,
-            available: 1_000,
+        .then_expect_events(vec![WalletEvent::TaskCharged {
+            task_id: "task_1".into(),
+            entry_id: "t1".into(),
+            amount: 1_000,
+            balance: 0,
+            description: "Agent analysis task_1 charged 10.0 credits.".into(),
         }]);
     Wallets::with(())
         .given(ten())
-        .when_async(WalletCommand::ReleaseHold {
-            hold_id: "h9".into(),
+        .when_async(charge(1_001))
+        .await
+        .then_expect_error(WalletError::InsufficientCredits);
+    Wallets::with(())
+        .given(ten())
+        .when_async(charge(0))
+        .await
+        .then_expect_error(WalletError::InvalidAmount);
+}
+
+#[tokio::test]
+async fn a_refund_gives_back_the_charge_even_past_the_balance_cap() {
+    let full = vec![credited("t0", MAX_MINOR, MAX_MINOR, "seed")];
+    Wallets::with(())
+        .given(full)
+        .when_async(WalletCommand::RefundTask {
+            task_id: "task_1".into(),
+            entry_id: "t2".into(),
+            amount: 2_000,
         })
         .await
-        .then_expect_error(WalletError::UnknownHold);
+        .then_expect_events(vec![WalletEvent::TaskRefunded {
+            task_id: "task_1".into(),
+            entry_id: "t2".into(),
+            amount: 2_000,
+            balance: MAX_MINOR + 2_000,
+            description: "Agent analysis task_1 refunded.".into(),
+        }]);
+    Wallets::with(())
+        .given(ten())
+        .when_async(WalletCommand::RefundTask {
+            task_id: "task_1".into(),
+            entry_id: "t2".into(),
+            amount: 0,
+        })
+        .await
+        .then_expect_error(WalletError::InvalidAmount);
 }
 
 #[tokio::test]
@@ -230,7 +217,6 @@ async fn the_first_stripe_customer_linked_stays() {
 
 #[tokio::test]
 async fn no_amount_or_balance_passes_a_trillion_credits() {
-    use crate::money::MAX_MINOR;
     let set = |balance: i64| WalletCommand::SetBalance {
         entry_id: "t1".into(),
         balance,

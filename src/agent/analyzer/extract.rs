@@ -1,0 +1,48 @@
+//! The text inside an attachment, for the types that carry text: plain text as is, HTML
+//! rendered to text, PDF through `pdf-extract`. Other types have none.
+
+/// The text of an attachment with `extension`, if its type carries text that can be read.
+pub fn text_of(extension: &str, bytes: &[u8]) -> Option<String> {
+    match extension {
+        ".txt" | ".md" | ".csv" | ".json" => std::str::from_utf8(bytes).ok().map(str::to_string),
+        ".html" => html2text::from_read(bytes, 100).ok(),
+        ".pdf" => pdf_text(bytes),
+        _ => None,
+    }
+}
+
+/// `pdf-extract` panics on some malformed files instead of returning an error; a panic
+/// there only means this file has no text we can read.
+fn pdf_text(bytes: &[u8]) -> Option<String> {
+    let extracted = std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem(bytes));
+    match extracted {
+        Ok(Ok(text)) => Some(text),
+        Ok(Err(error)) => {
+            tracing::info!(%error, "a PDF attachment has no readable text");
+            None
+        }
+        Err(_) => {
+            tracing::info!("a PDF attachment could not be parsed");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_of;
+
+    #[test]
+    fn html_is_read_as_its_text_without_scripts() {
+        let html = b"<html><head><script>var x = 1;</script></head><body><p>Sales rose 5% in May.</p></body></html>";
+        let text = text_of(".html", html).unwrap();
+        assert!(text.contains("Sales rose 5% in May."));
+        assert!(!text.contains("var x"));
+    }
+
+    #[test]
+    fn media_and_broken_pdfs_have_no_text() {
+        assert_eq!(text_of(".png", b"\x89PNG"), None);
+        assert_eq!(text_of(".pdf", b"%PDF-1.5 truncated"), None);
+    }
+}

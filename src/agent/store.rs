@@ -24,7 +24,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 impl AttachmentStore {
     /// `s3://bucket/prefix` (credentials and endpoint from the usual `AWS_*` variables),
-    /// `file:///path`, or a plain folder path; a folder is created if missing.
+    /// `file:///path`, or a plain folder path.
     pub fn open(location: &str) -> anyhow::Result<Self> {
         let store: Arc<dyn ObjectStore> = if let Some(rest) = location.strip_prefix("s3://") {
             let s3 = AmazonS3Builder::from_env()
@@ -41,10 +41,14 @@ impl AttachmentStore {
                 _ => Arc::new(s3),
             }
         } else {
+            // The folder is made by the first attachment stored, not by opening it, so
+            // commands that store nothing leave no folder behind.
             let folder = location.strip_prefix("file://").unwrap_or(location);
-            std::fs::create_dir_all(folder)
-                .with_context(|| format!("cannot create the attachments folder {folder}"))?;
-            Arc::new(LocalFileSystem::new_with_prefix(folder)?)
+            let absolute = std::path::absolute(folder)
+                .with_context(|| format!("{folder} is not a usable attachments folder"))?;
+            let prefix = Path::from_absolute_path(&absolute)
+                .with_context(|| format!("{folder} is not a usable attachments folder"))?;
+            Arc::new(PrefixStore::new(LocalFileSystem::new(), prefix))
         };
         Ok(Self { store })
     }

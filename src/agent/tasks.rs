@@ -15,7 +15,6 @@ use crate::storage::views;
 /// A file as uploaded, its type already checked against its bytes.
 pub struct Upload {
     pub name: String,
-    pub extension: String,
     pub category: &'static str,
     pub bytes: Bytes,
 }
@@ -53,7 +52,6 @@ pub async fn submit(
         attachments.push(Attachment {
             name: upload.name,
             category: upload.category.to_string(),
-            extension: upload.extension,
             bytes,
             sha256,
         });

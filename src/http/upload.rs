@@ -79,7 +79,6 @@ async fn read_file(field: Field<'_>, max_bytes: usize) -> Result<Upload, ApiErro
     }
     Ok(Upload {
         name,
-        extension,
         category,
         bytes: bytes.into(),
     })

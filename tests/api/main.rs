@@ -1,6 +1,7 @@
 //! Integration tests: the real router, in-process, against a real SQLite file and a real
 //! PostgreSQL database — a fresh database for every test, every test on both backends.
 
+mod analyses;
 mod mailbox;
 mod stripe;
 mod stripe_api;
@@ -8,6 +9,7 @@ mod support;
 
 mod abandoned;
 mod agent;
+mod analysis_refusals;
 mod authenticator;
 mod cli;
 mod code_caps;
@@ -25,5 +27,6 @@ mod read_timeouts;
 mod refusals;
 mod register;
 mod sessions;
+mod tasks;
 mod users;
 mod wallet;

@@ -59,10 +59,13 @@ pub struct TestApp {
     /// The SMTP server receiving this service's mail, when started with [`TestApp::with_mail`].
     pub smtp: Option<SmtpSink>,
     pub outbox: PathBuf,
+    /// Where this app keeps attachments; removed with it.
+    pub attachments: PathBuf,
     sqlite_dir: Option<PathBuf>,
     /// The PostgreSQL database this app created, dropped with it.
     postgres_database: Option<String>,
-    stop: Option<tokio::sync::watch::Sender<bool>>,
+    /// Stops the background loops this app started (mail dispatcher, agent workers).
+    stops: Vec<tokio::sync::watch::Sender<bool>>,
 }
 
 /// Sends requests to the router; cheap to clone into spawned tasks.
@@ -86,6 +89,24 @@ pub struct Reply {
     pub headers: axum::http::HeaderMap,
     pub text: String,
     pub json: Value,
+}
+
+impl Reply {
+    async fn read(response: axum::response::Response) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
 }
 
 impl TestApp {
@@ -117,7 +138,15 @@ impl TestApp {
                 .run(std::time::Duration::from_millis(200), stopped)
                 .await
         });
-        self.stop = Some(stop);
+        self.stops.push(stop);
+    }
+
+    /// Runs the agent's workers in the background, as `clara serve` does.
+    pub fn start_workers(&mut self) {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let state = self.state.clone();
+        tokio::spawn(clara::agent::runner::run_workers(state, stopped));
+        self.stops.push(stop);
     }
 
     /// The code in mail number `count` (from 1) that `to` received.
@@ -231,12 +260,17 @@ impl TestApp {
             from: "Clara <clara@example.com>".into(),
             outbox_dir: outbox.clone(),
         };
+        let attachments = std::env::temp_dir().join(format!(
+            "clara-attachments-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
         // Requests here all come from one unknown address: limits are tested on their own.
         let mut settings = Settings {
             mail,
             rate_limit_per_second: 0,
             ..Settings::default()
         };
+        settings.agent.attachments_url = attachments.display().to_string();
         adjust(&mut settings);
         let state = AppState::new(db, test_secrets(), Passwords::production(), settings).unwrap();
         state.projector.catch_up().await.unwrap();
@@ -250,9 +284,10 @@ impl TestApp {
             database_url: database_url.to_string(),
             smtp: None,
             outbox,
+            attachments,
             sqlite_dir: None,
             postgres_database: None,
-            stop: None,
+            stops: Vec::new(),
         }
     }
 
@@ -314,19 +349,32 @@ impl Client {
             .body(Body::from(body.unwrap_or_default().to_string()))
             .unwrap();
         let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        Reply::read(response).await
+    }
+
+    /// Sends `body` as it is, with `content_type`.
+    pub async fn send_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        auth: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::CONTENT_TYPE, content_type);
+        if let Some(auth) = auth {
+            request = request.header(header::AUTHORIZATION, auth);
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(Body::from(body)).unwrap())
             .await
             .unwrap();
-        let text = String::from_utf8(bytes.to_vec()).unwrap();
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply {
-            status,
-            headers,
-            text,
-            json,
-        }
+        Reply::read(response).await
     }
 
     /// Sends a request as the user of a Register or Login reply, with their token.
@@ -386,10 +434,11 @@ fn test_secrets() -> Secrets {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Some(stop) = &self.stop {
+        for stop in &self.stops {
             let _ = stop.send(true);
         }
         let _ = std::fs::remove_dir_all(&self.outbox);
+        let _ = std::fs::remove_dir_all(&self.attachments);
         if let Some(dir) = &self.sqlite_dir {
             let _ = std::fs::remove_dir_all(dir);
         }

@@ -4,14 +4,12 @@
 use serde::{Deserialize, Serialize};
 
 /// An attachment as received: stored by its content's SHA-256, never under `name`, which is
-/// only the client's label for it.
+/// only the client's label for it (and whose extension its bytes were checked against).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {
     pub name: String,
     /// `audio`, `document`, `image` or `video`.
     pub category: String,
-    /// The lower-case extension its type was checked against, with the dot.
-    pub extension: String,
     pub bytes: u64,
     pub sha256: String,
 }

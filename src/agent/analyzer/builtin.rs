@@ -72,7 +72,7 @@ fn judge(content: String, attachments: &[(Attachment, Bytes)]) -> Judgement {
         let mut texts = vec![content];
         let mut read = 0;
         for (attachment, bytes) in attachments {
-            if let Some(text) = text_of(&attachment.extension, bytes) {
+            if let Some(text) = text_of(&attachment.name, bytes) {
                 texts.push(text);
                 read += 1;
             }

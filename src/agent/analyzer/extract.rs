@@ -1,9 +1,11 @@
 //! The text inside an attachment, for the types that carry text: plain text as is, HTML
 //! rendered to text, PDF through `pdf-extract`. Other types have none.
 
-/// The text of an attachment with `extension`, if its type carries text that can be read.
-pub fn text_of(extension: &str, bytes: &[u8]) -> Option<String> {
-    match extension {
+use crate::agent::attachments::extension_of;
+
+/// The text of attachment `name`, if its type carries text that can be read.
+pub fn text_of(name: &str, bytes: &[u8]) -> Option<String> {
+    match extension_of(name)?.as_str() {
         ".txt" | ".md" | ".csv" | ".json" => std::str::from_utf8(bytes).ok().map(str::to_string),
         ".html" => html2text::from_read(bytes, 100).ok(),
         ".pdf" => pdf_text(bytes),
@@ -35,14 +37,14 @@ mod tests {
     #[test]
     fn html_is_read_as_its_text_without_scripts() {
         let html = b"<html><head><script>var x = 1;</script></head><body><p>Sales rose 5% in May.</p></body></html>";
-        let text = text_of(".html", html).unwrap();
+        let text = text_of("a.html", html).unwrap();
         assert!(text.contains("Sales rose 5% in May."));
         assert!(!text.contains("var x"));
     }
 
     #[test]
     fn media_and_broken_pdfs_have_no_text() {
-        assert_eq!(text_of(".png", b"\x89PNG"), None);
-        assert_eq!(text_of(".pdf", b"%PDF-1.5 truncated"), None);
+        assert_eq!(text_of("a.png", b"\x89PNG"), None);
+        assert_eq!(text_of("a.pdf", b"%PDF-1.5 truncated"), None);
     }
 }

@@ -61,7 +61,7 @@ impl OpenAi {
         let mut text = input.content.clone();
         let mut parts = Vec::new();
         for (attachment, bytes) in &input.attachments {
-            if let Some(extracted) = text_of(&attachment.extension, bytes) {
+            if let Some(extracted) = text_of(&attachment.name, bytes) {
                 text.push_str(&format!("\n\n--- {} ---\n{extracted}", attachment.name));
             } else if attachment.category == "image" {
                 let mime = infer::get(bytes).map_or("image/png", |kind| kind.mime_type());

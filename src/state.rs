@@ -128,9 +128,7 @@ impl AppState {
         });
         let analyzer: Arc<dyn Analyzer> = match &settings.agent.analyzer {
             AnalyzerChoice::Builtin => Arc::new(Builtin),
-            AnalyzerChoice::OpenAi(openai) => {
-                Arc::new(OpenAi::new(openai.clone(), settings.agent.timeout)?)
-            }
+            AnalyzerChoice::OpenAi(openai) => Arc::new(OpenAi::new(openai.clone())?),
         };
         Ok(Self {
             attachments: AttachmentStore::open(&settings.agent.attachments_url)?,

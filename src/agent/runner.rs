@@ -127,7 +127,7 @@ async fn run(state: &AppState, task_id: &str, attempt: u32) {
         Err(_) => TaskCommand::Fail {
             attempt,
             reason: format!(
-                "The analysis took longer than {} seconds.",
+                "The analysis ran past its time limit ({} s).",
                 timeout.as_secs()
             ),
         },

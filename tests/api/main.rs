@@ -2,6 +2,7 @@
 //! PostgreSQL database — a fresh database for every test, every test on both backends.
 
 mod analyses;
+mod fake_llm;
 mod mailbox;
 mod stripe;
 mod stripe_api;
@@ -20,6 +21,7 @@ mod google;
 mod health;
 mod hostile_input;
 mod mail_failures;
+mod openai_analyzer;
 mod profile;
 mod projector;
 mod rate_limits;
@@ -27,6 +29,7 @@ mod read_timeouts;
 mod refusals;
 mod register;
 mod sessions;
+mod task_leases;
 mod tasks;
 mod users;
 mod wallet;

@@ -15,6 +15,8 @@ use super::{AnalysisFailed, Analyzer, Input, Judgement};
 
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 const INSTRUCTIONS: &str = "You check information. Read the user's text and attachments, \
 find the factual claims in them and judge each. Answer with one JSON object and nothing \
 else: {\"summary\": \"<two or three sentences>\", \"claims\": [{\"text\": \"<the claim as \
@@ -52,8 +54,12 @@ struct Reply {
 }
 
 impl OpenAi {
-    pub fn new(settings: OpenAiSettings, timeout: Duration) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder().timeout(timeout).build()?;
+    /// The whole request is bounded by the run's time limit (`AGENT_TIMEOUT_SECONDS`), which
+    /// the runner enforces; here only a connection that cannot be made fails early.
+    pub fn new(settings: OpenAiSettings) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .build()?;
         Ok(Self { client, settings })
     }
 

@@ -4,6 +4,7 @@
 mod analyses;
 mod fake_llm;
 mod mailbox;
+mod served;
 mod stripe;
 mod stripe_api;
 mod support;
@@ -28,8 +29,10 @@ mod rate_limits;
 mod read_timeouts;
 mod refusals;
 mod register;
+mod s3_attachments;
 mod sessions;
 mod task_leases;
+mod task_processes;
 mod tasks;
 mod users;
 mod wallet;

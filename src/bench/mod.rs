@@ -1,6 +1,7 @@
 //! `clara bench`: throughput of the whole stack against plain baselines measured in the same
 //! run, on a throw-away SQLite file and, when given, a throw-away PostgreSQL database.
 
+mod analyses;
 mod debits;
 mod load;
 mod logins;
@@ -40,6 +41,7 @@ pub enum Measure {
     Reads,
     Login,
     Debit,
+    Analysis,
 }
 
 impl BenchArgs {
@@ -54,6 +56,7 @@ pub struct Figure {
     pub measure: &'static str,
     pub clara: f64,
     pub baseline: f64,
+    /// The ratio aimed for; 0 when no target is set and the figure is for information.
     pub target: f64,
 }
 
@@ -99,23 +102,43 @@ async fn bench_backend(
     db.migrate().await?;
     // Hashing is excluded from both sides: the cheapest argon2id parameters.
     let cheap = Params::new(8, 1, 1, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let attachments = std::env::temp_dir().join(format!(
+        "clara-bench-attachments-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let mut settings = Settings {
+        mail: MailSettings {
+            outbox_dir: std::env::temp_dir().join("clara-bench-outbox"),
+            ..MailSettings::default()
+        },
+        // Limits would measure the limiter, not the stack.
+        rate_limit_per_second: 0,
+        ..Settings::default()
+    };
+    settings.agent.attachments_url = attachments.display().to_string();
     let state = AppState::new(
         db.clone(),
         Secrets::generate(),
         Passwords::with_params(cheap),
-        Settings {
-            mail: MailSettings {
-                outbox_dir: std::env::temp_dir().join("clara-bench-outbox"),
-                ..MailSettings::default()
-            },
-            // Limits would measure the limiter, not the stack.
-            rate_limit_per_second: 0,
-            ..Settings::default()
-        },
+        settings,
     )?;
+    let result = measure_all(backend, &state, &db, args, figures).await;
+    db.close().await;
+    std::fs::remove_dir_all(&attachments).ok();
+    result
+}
+
+async fn measure_all(
+    backend: &'static str,
+    state: &AppState,
+    db: &Db,
+    args: &BenchArgs,
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<()> {
+    let state = state.clone();
     if args.runs(Measure::Register) {
         figures.push(writes::measure(backend, &state, args).await?);
-        truncate_log(&db).await?;
+        truncate_log(db).await?;
     }
     if args.runs(Measure::Reads) {
         figures.push(reads::measure(backend, &state, args).await?);
@@ -130,7 +153,9 @@ async fn bench_backend(
     if args.runs(Measure::Debit) {
         figures.push(debits::measure(backend, &state).await?);
     }
-    db.close().await;
+    if args.runs(Measure::Analysis) {
+        figures.push(analyses::measure(backend, &state, args).await?);
+    }
     Ok(())
 }
 
@@ -160,7 +185,11 @@ fn print_report(args: &BenchArgs, figures: &[Figure]) {
     );
     for f in figures {
         let ratio = f.clara / f.baseline;
-        let verdict = if ratio >= f.target { "ok" } else { "BELOW" };
+        let verdict = match f.target {
+            0.0 => "",
+            target if ratio >= target => "ok",
+            _ => "BELOW",
+        };
         println!(
             "{:<9} {:<28} {:>10.0} {:>10.0} {:>7.2} {:>5.2} {verdict}",
             f.backend, f.measure, f.clara, f.baseline, ratio, f.target

@@ -55,7 +55,7 @@ pub async fn measure(
 
 /// The rows a registration writes, in the same commits: the e-mail claim alone, then the
 /// user's registration, first session and activation code together.
-async fn insert_rows(db: &Db, i: usize) -> anyhow::Result<()> {
+pub async fn insert_rows(db: &Db, i: usize) -> anyhow::Result<()> {
     let email = format!("baseline{i}@example.com");
     let user = format!("user_baseline{i:027}");
     let claim = vec![(

@@ -48,8 +48,15 @@ async fn work(state: AppState, name: String, mut stopped: watch::Receiver<bool>)
     while !*stopped.borrow() {
         match take(&state, &name).await {
             Ok(Some((task_id, attempt))) => {
-                run(&state, &task_id, attempt).await;
-                continue;
+                tokio::select! {
+                    () = run(&state, &task_id, attempt) => continue,
+                    // Shutting down: the run is dropped, and its task falls due again when
+                    // its lease runs out, here after a restart or in another process.
+                    _ = stopped.changed() => {
+                        tracing::info!(task_id, attempt, "stopping; the task is left to its lease");
+                        break;
+                    }
+                }
             }
             Ok(None) => {}
             Err(error) => tracing::warn!(worker = %name, %error, "looking for tasks failed"),

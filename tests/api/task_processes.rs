@@ -86,3 +86,50 @@ async fn two_processes_on_one_postgresql_database_run_each_of_50_tasks_once() {
     assert_eq!(app.count_events(Some("Completed")).await, 50);
     assert_eq!(credits(&app, &id).await, 0.0);
 }
+
+/// Over a real connection, an upload past a limit is answered 413 as soon as it passes it,
+/// whether its length is declared or streamed in chunks, and the server goes on serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn oversized_uploads_are_answered_413_without_reading_them_to_the_end() {
+    let app = TestApp::with_mail(Backend::Sqlite).await;
+    let ada = funded(&app, "ada@example.com", "20").await;
+    let id = id_of(&ada);
+    let served = Served::start(&app, &[("AGENT_MAX_FILE_MB", "1".into())]).await;
+    let url = format!("{}/api/v1/users/{id}/agent/analysis", served.base_url);
+    let client = reqwest::Client::new();
+    let file = vec![b'a'; 3 * 1024 * 1024];
+    let (content_type, body) = crate::analyses::form(&[crate::analyses::file("big.txt", file)]);
+    let declared = client
+        .post(&url)
+        .header("authorization", Client::bearer(&ada))
+        .header("content-type", &content_type)
+        .body(body);
+    let reply = tokio::time::timeout(Duration::from_secs(10), declared.send())
+        .await
+        .expect("answered in time")
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // A file of 64 MiB sent in chunks with no declared length: refused once past the limit.
+    let (content_type, form) = crate::analyses::form(&[crate::analyses::file("big.txt", vec![])]);
+    let head = form[..form.len() - "\r\n--clara-test-boundary-7d9f--\r\n".len()].to_vec();
+    let chunks = std::iter::once(Ok::<_, std::io::Error>(head))
+        .chain((0..1024).map(|_| Ok(vec![b'a'; 64 * 1024])));
+    let streamed = client
+        .post(&url)
+        .header("authorization", Client::bearer(&ada))
+        .header("content-type", &content_type)
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)));
+    let outcome = tokio::time::timeout(Duration::from_secs(10), streamed.send())
+        .await
+        .expect("answered in time");
+    if let Ok(reply) = outcome {
+        assert_eq!(reply.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    let health = client
+        .get(format!("{}/health", served.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(app.count_events(Some("Created")).await, 0);
+}

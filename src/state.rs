@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use clara_aggregates::{EmailClaim, Task, User, Wallet};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::agent::analyzer::{Analyzer, Builtin, OpenAi};
 use crate::agent::store::AttachmentStore;
@@ -68,6 +68,9 @@ impl Default for Settings {
     }
 }
 
+/// Analysis forms read at once: each may hold five files at the size limit in memory.
+const UPLOADS_AT_ONCE: usize = 4;
+
 #[derive(Clone)]
 pub struct AppState {
     pub settings: Arc<Settings>,
@@ -90,6 +93,8 @@ pub struct AppState {
     pub analyzer: Arc<dyn Analyzer>,
     /// Wakes idle workers when a task is submitted here.
     pub work: Arc<Notify>,
+    /// Analysis forms being read at once, each held in memory.
+    pub uploads: Arc<Semaphore>,
 }
 
 impl AppState {
@@ -134,6 +139,7 @@ impl AppState {
             attachments: AttachmentStore::open(&settings.agent.attachments_url)?,
             analyzer,
             work: Arc::new(Notify::new()),
+            uploads: Arc::new(Semaphore::new(UPLOADS_AT_ONCE)),
             tasks: CommandBus::new(&db, projector.clone()),
             users: CommandBus::new(&db, projector.clone()),
             claims: CommandBus::new(&db, projector.clone()),

@@ -16,9 +16,7 @@ pub use email_claim::{
     EmailClaim, EmailClaimCommand, EmailClaimError, EmailClaimEvent, STALE_CLAIM_AFTER_MS,
 };
 pub use refusal::Refusals;
-pub use task::{
-    Analysis, Attachment, Claim, Task, TaskCommand, TaskError, TaskEvent, TaskStatus, Verdict,
-};
+pub use task::{Analysis, Attachment, Claim, Task, TaskCommand, TaskError, TaskEvent, Verdict};
 pub use user::{
     Check, FailedAttempt, NewOtp, NewSession, OtpType, Presented, SecondFactor, User, UserCommand,
     UserError, UserEvent, FORGET_SESSIONS_AFTER_MS, MAX_OPEN_SESSIONS,

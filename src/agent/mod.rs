@@ -3,6 +3,7 @@
 
 pub mod analyzer;
 pub mod attachments;
+mod run;
 pub mod runner;
 pub mod store;
 pub mod tasks;

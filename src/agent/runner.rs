@@ -5,21 +5,23 @@
 
 use std::time::Duration;
 
-use clara_aggregates::{Analysis, Task, TaskCommand, TaskError, TaskEvent};
+use clara_aggregates::{TaskCommand, TaskError, TaskEvent};
 use rand::seq::SliceRandom;
 use tokio::sync::watch;
 
-use super::analyzer::{AnalysisFailed, Input};
+use super::run::run;
 use super::tasks::commit;
 use crate::commands::Meta;
 use crate::error::AppError;
 use crate::ids::new_id;
 use crate::state::AppState;
-use crate::storage::{views, EventReader};
+use crate::storage::views;
 
 /// How often an idle worker looks for due tasks that no one nudged it about (other
 /// processes' tasks, expired leases).
 const POLL: Duration = Duration::from_millis(500);
+/// How long a run may go on finishing once the service is asked to stop.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Due tasks a worker considers per look.
 const CANDIDATES: i64 = 16;
 
@@ -37,7 +39,7 @@ pub async fn run_workers(state: AppState, stopped: watch::Receiver<bool>) {
     }
 }
 
-fn system() -> Meta {
+pub(super) fn system() -> Meta {
     Meta {
         actor: Some("system".into()),
         ..Meta::default()
@@ -48,12 +50,16 @@ async fn work(state: AppState, name: String, mut stopped: watch::Receiver<bool>)
     while !*stopped.borrow() {
         match take(&state, &name).await {
             Ok(Some((task_id, attempt))) => {
+                let running = run(&state, &task_id, attempt);
+                tokio::pin!(running);
                 tokio::select! {
-                    () = run(&state, &task_id, attempt) => continue,
-                    // Shutting down: the run is dropped, and its task falls due again when
-                    // its lease runs out, here after a restart or in another process.
+                    () = &mut running => continue,
                     _ = stopped.changed() => {
-                        tracing::info!(task_id, attempt, "stopping; the task is left to its lease");
+                        // Shutting down: a run that does not end within the grace is dropped,
+                        // and its task falls due again when its lease runs out.
+                        if tokio::time::timeout(SHUTDOWN_GRACE, running).await.is_err() {
+                            tracing::info!(task_id, attempt, "stopping; the task is left to its lease");
+                        }
                         break;
                     }
                 }
@@ -98,95 +104,6 @@ async fn take(state: &AppState, worker: &str) -> Result<Option<(String, u32)>, A
     Ok(None)
 }
 
-fn lease_ms(state: &AppState) -> i64 {
+pub(super) fn lease_ms(state: &AppState) -> i64 {
     i64::try_from(state.settings.agent.lease.as_millis()).unwrap_or(i64::MAX)
-}
-
-/// Runs attempt `attempt` of `task_id` to its end, unless the lease is lost on the way.
-async fn run(state: &AppState, task_id: &str, attempt: u32) {
-    let input = match input(state, task_id).await {
-        Ok(input) => input,
-        Err(error) => {
-            // Left to its lease: the next attempt may find the store reachable again.
-            tracing::error!(task_id, %error, "reading a task's input failed");
-            return;
-        }
-    };
-    let timeout = state.settings.agent.timeout;
-    let outcome = tokio::select! {
-        outcome = tokio::time::timeout(timeout, state.analyzer.analyze(&input)) => outcome,
-        () = keep_lease(state, task_id, attempt) => {
-            tracing::warn!(task_id, attempt, "a run lost its lease and was abandoned");
-            return;
-        }
-    };
-    let command = match outcome {
-        Ok(Ok(judgement)) => TaskCommand::Complete {
-            attempt,
-            analysis: Analysis {
-                analyzer: state.analyzer.name().to_string(),
-                attachments: input.attachments.into_iter().map(|(a, _)| a).collect(),
-                claims: judgement.claims,
-                summary: judgement.summary,
-            },
-        },
-        Ok(Err(AnalysisFailed(reason))) => TaskCommand::Fail { attempt, reason },
-        Err(_) => TaskCommand::Fail {
-            attempt,
-            reason: format!(
-                "The analysis ran past its time limit ({} s).",
-                timeout.as_secs()
-            ),
-        },
-    };
-    if let Err(error) = commit(state, task_id, command, &system()).await {
-        tracing::warn!(task_id, attempt, %error, "ending a task failed");
-    }
-}
-
-/// Renews the lease while the run lasts; returns only when it is lost.
-async fn keep_lease(state: &AppState, task_id: &str, attempt: u32) {
-    let lease_ms = lease_ms(state);
-    loop {
-        tokio::time::sleep(state.settings.agent.lease / 3).await;
-        let command = TaskCommand::Renew {
-            attempt,
-            now_ms: state.clock.now_ms(),
-            lease_ms,
-        };
-        match commit(state, task_id, command, &system()).await {
-            Ok(_) => {}
-            Err(AppError::Task(_)) => return,
-            // A store hiccup: the lease may still hold until the next try.
-            Err(error) => tracing::warn!(task_id, %error, "renewing a lease failed"),
-        }
-    }
-}
-
-/// The text and attachments the task was created with.
-async fn input(state: &AppState, task_id: &str) -> anyhow::Result<Input> {
-    let events = EventReader::new(&state.db)
-        .events_after::<Task>(task_id, 0)
-        .await?;
-    let first = events
-        .into_iter()
-        .next()
-        .ok_or_else(|| anyhow::anyhow!("the task has no events"))?;
-    let TaskEvent::Created {
-        content,
-        attachments,
-        ..
-    } = serde_json::from_value(first.payload)?
-    else {
-        anyhow::bail!("the task's first event is not its creation");
-    };
-    let mut read = Vec::with_capacity(attachments.len());
-    for attachment in attachments {
-        let bytes = state.attachments.get(&attachment.sha256).await?;
-        read.push((attachment, bytes));
-    }
-    Ok(Input {
-        content,
-        attachments: read,
-    })
 }

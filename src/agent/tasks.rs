@@ -19,6 +19,20 @@ pub struct Upload {
     pub bytes: Bytes,
 }
 
+/// Whether an analysis for `user_id` can be taken at all, asked before its files are read:
+/// the analyzer must be configured and the balance must cover the price (which the wallet
+/// decides again, for real, when the task is created).
+pub async fn admit(state: &AppState, user_id: &str) -> Result<(), AppError> {
+    if let Some(setting) = state.analyzer.missing_setting() {
+        tracing::error!(setting, "analysis refused: the analyzer needs {setting}");
+        return Err(AppError::Unavailable(format!("{setting} is not set")));
+    }
+    if state.wallets.load(user_id).await?.balance() < state.settings.agent.price {
+        return Err(clara_aggregates::WalletError::InsufficientCredits.into());
+    }
+    Ok(())
+}
+
 /// Stores the attachments, then charges the wallet and creates the task in one commit:
 /// refused with no task and no charge when the balance does not cover the price.
 pub async fn submit(
@@ -28,15 +42,7 @@ pub async fn submit(
     uploads: Vec<Upload>,
     meta: &Meta,
 ) -> Result<TaskView, AppError> {
-    if let Some(setting) = state.analyzer.missing_setting() {
-        tracing::error!(setting, "analysis refused: the analyzer needs {setting}");
-        return Err(AppError::Unavailable(format!("{setting} is not set")));
-    }
     let price = state.settings.agent.price;
-    // Spares storing the files of someone who cannot pay; the wallet decides for real.
-    if state.wallets.load(user_id).await?.balance() < price {
-        return Err(clara_aggregates::WalletError::InsufficientCredits.into());
-    }
     let mut attachments = Vec::with_capacity(uploads.len());
     for upload in uploads {
         let sha256 = sha256_hex(&upload.bytes);
@@ -79,7 +85,10 @@ pub async fn submit(
         .and_then(|mut views| views.tasks.remove(&task_id))
     {
         Some(view) => Ok(view),
-        None => task(state, user_id, &task_id).await,
+        // The views lagged behind the commit; the task exists all the same.
+        None => Ok(views::task(&state.db, user_id, &task_id)
+            .await?
+            .unwrap_or_else(|| pending(state, user_id, task_id))),
     }
 }
 
@@ -90,7 +99,7 @@ pub async fn commit(
     task_id: &str,
     command: TaskCommand,
     meta: &Meta,
-) -> Result<CommittedPair<Task, clara_aggregates::Wallet>, AppError> {
+) -> Result<CommittedPair<Task>, AppError> {
     let refund = |task: &Task, events: &[TaskEvent]| {
         let failed = events.iter().any(|e| matches!(e, TaskEvent::Failed { .. }));
         failed.then(|| {
@@ -106,6 +115,19 @@ pub async fn commit(
         .tasks
         .execute_with::<_, AppError>(task_id, command, &state.wallets, refund, meta)
         .await?)
+}
+
+/// A task as it is when just created, for when no view of it can be read yet.
+fn pending(state: &AppState, user_id: &str, id: String) -> TaskView {
+    let now_ms = state.clock.now_ms();
+    TaskView {
+        id,
+        user_id: user_id.to_string(),
+        status: "PENDING".into(),
+        created_at_ms: now_ms,
+        updated_at_ms: now_ms,
+        ..TaskView::default()
+    }
 }
 
 pub async fn tasks(

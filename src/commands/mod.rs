@@ -14,16 +14,15 @@ use std::time::Duration;
 
 use clara_aggregates::Refusals;
 use clara_projections::ViewSet;
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::persist::{EventStoreAggregateContext, SerializedEvent};
-use cqrs_es::{Aggregate, EventEnvelope};
+use cqrs_es::persist::EventStoreAggregateContext;
+use cqrs_es::Aggregate;
 
+mod decide;
 mod load;
 mod recent;
 mod together;
 mod turns;
 
-use crate::storage::append::{append, AppendError};
 use crate::storage::{Db, EventReader, Projector, StoreError};
 use recent::Recent;
 pub use together::CommittedPair;
@@ -231,68 +230,6 @@ where
         })
     }
 
-    /// What the aggregate decides on `command`, as the state after it and its log rows.
-    async fn decision(
-        &self,
-        loaded: Loaded<A>,
-        command: A::Command,
-        meta: &Meta,
-    ) -> Result<Decision<A>, CommitError<A::Error>> {
-        let Loaded(mut context) = loaded;
-        let sequence = context.current_sequence;
-        let sink = EventSink::default();
-        context
-            .aggregate
-            .handle(command, &(), &sink)
-            .await
-            .map_err(CommitError::Domain)?;
-        let events = sink.collect().await;
-        let id = context.aggregate_id;
-        let rows = serialize::<A>(&id, sequence, &events, meta)?;
-        Ok(Decision {
-            snapshot: load::due(&context.aggregate, sequence, events.len()),
-            aggregate: context.aggregate,
-            id,
-            sequence,
-            events,
-            rows,
-        })
-    }
-
-    /// Appends `rows` (of this aggregate, and of another committed with it) with the views
-    /// folded; when the views lag too far for that, the projector folds them before return.
-    async fn write<E>(&self, rows: &[SerializedEvent]) -> Result<Option<ViewSet>, CommitError<E>> {
-        let inner = &self.inner;
-        let views = append(&inner.db, rows).await.map_err(|e| match e {
-            AppendError::Conflict => {
-                inner.lost_races.fetch_add(1, Ordering::Relaxed);
-                CommitError::Conflict
-            }
-            AppendError::Store(e) => CommitError::Store(e),
-        })?;
-        if views.is_none() {
-            let caught_up = inner.projector.catch_up_after_write().await;
-            caught_up.map_err(StoreError::from)?;
-        }
-        Ok(views)
-    }
-
-    /// Keeps a committed decision's state for the next command, and saves a snapshot if due.
-    async fn settle(&self, decision: Decision<A>) -> Vec<A::Event> {
-        let inner = &self.inner;
-        let Decision {
-            id,
-            sequence,
-            aggregate,
-            events,
-            snapshot,
-            ..
-        } = decision;
-        inner.recent.keep(&id, sequence + events.len(), aggregate);
-        load::save::<A>(&inner.db, &id, snapshot).await;
-        events
-    }
-
     /// Executes `command`, retrying lost races; the views include its events on return.
     pub async fn execute(
         &self,
@@ -302,18 +239,6 @@ where
     ) -> Result<Committed<A>, CommitError<A::Error>> {
         retry_on_conflict(|| self.attempt(id, None, command.clone(), meta)).await
     }
-}
-
-/// What one aggregate decided, ready to append.
-struct Decision<A: Aggregate> {
-    id: String,
-    /// The sequence the decision was made on.
-    sequence: usize,
-    /// The state with the events applied.
-    aggregate: A,
-    events: Vec<A::Event>,
-    rows: Vec<SerializedEvent>,
-    snapshot: Option<(i64, String)>,
 }
 
 /// An aggregate as loaded for a command, with the sequence of its last event; reads as the
@@ -326,29 +251,6 @@ impl<A: Aggregate> Deref for Loaded<A> {
     fn deref(&self) -> &A {
         &self.0.aggregate
     }
-}
-
-/// The log rows of `events`, numbered on from `sequence`, each carrying `meta`.
-fn serialize<A: Aggregate>(
-    id: &str,
-    sequence: usize,
-    events: &[A::Event],
-    meta: &Meta,
-) -> Result<Vec<SerializedEvent>, StoreError> {
-    let metadata = meta.to_map();
-    events
-        .iter()
-        .zip(sequence + 1..)
-        .map(|(event, sequence)| {
-            let envelope = EventEnvelope::<A> {
-                aggregate_id: id.to_string(),
-                sequence,
-                payload: event.clone(),
-                metadata: metadata.clone(),
-            };
-            SerializedEvent::try_from(&envelope).map_err(|e| StoreError::Internal(e.into()))
-        })
-        .collect()
 }
 
 /// Runs `attempt` until it does not end in a concurrency conflict, at most [`MAX_ATTEMPTS`]

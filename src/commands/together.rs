@@ -8,11 +8,9 @@ use cqrs_es::Aggregate;
 
 use super::{retry_on_conflict, CommandBus, CommitError, Meta};
 
-/// What a command committed with the command its decision called for on another aggregate.
-pub struct CommittedPair<A: Aggregate, B: Aggregate> {
+/// What a command committed (with whatever its decision called for on another aggregate).
+pub struct CommittedPair<A: Aggregate> {
     pub first: Vec<A::Event>,
-    /// Empty when the first decision called for nothing more.
-    pub second: Vec<B::Event>,
     pub views: Option<ViewSet>,
 }
 
@@ -31,7 +29,7 @@ where
         other: &CommandBus<B>,
         follow: impl Fn(&A, &[A::Event]) -> Option<(String, B::Command)>,
         meta: &Meta,
-    ) -> Result<CommittedPair<A, B>, CommitError<E>>
+    ) -> Result<CommittedPair<A>, CommitError<E>>
     where
         B: Refusals<Services = ()> + Clone,
         B::Command: Clone,
@@ -47,14 +45,12 @@ where
         other: &CommandBus<B>,
         follow: &impl Fn(&A, &[A::Event]) -> Option<(String, B::Command)>,
         meta: &Meta,
-    ) -> Result<CommittedPair<A, B>, CommitError<E>>
+    ) -> Result<CommittedPair<A>, CommitError<E>>
     where
         B: Refusals<Services = ()> + Clone,
         B::Command: Clone,
         E: From<A::Error> + From<B::Error>,
     {
-        // Only the first aggregate takes turns: waiting for a second turn while holding one
-        // could deadlock against a pair taken in the other order.
         let _turn = self.inner.turns.take(id).await;
         let loaded = self.load(id).await?;
         let first = self
@@ -62,22 +58,19 @@ where
             .await
             .map_err(|e| e.map_domain(E::from))?;
         if first.events.is_empty() {
-            return Ok(CommittedPair {
-                first: Vec::new(),
-                second: Vec::new(),
-                views: None,
-            });
+            let (first, views) = (Vec::new(), None);
+            return Ok(CommittedPair { first, views });
         }
         let Some((other_id, then)) = follow(&first.aggregate, &first.events) else {
             let views = self.write(&first.rows).await?;
             let first = self.settle(first).await;
-            let second = Vec::new();
-            return Ok(CommittedPair {
-                first,
-                second,
-                views,
-            });
+            return Ok(CommittedPair { first, views });
         };
+        // The second aggregate's turn too, so that this process's own commands on it cannot
+        // make the pair lose its race over and over. Pairs are always taken in one order per
+        // kind (a wallet and the task it pays for, a task and its wallet), and a task's turn
+        // is never awaited before the task exists, so no two pairs wait on each other.
+        let _other_turn = other.inner.turns.take(&other_id).await;
         let loaded = other.load(&other_id).await?;
         let second = other
             .decision(loaded, then, meta)
@@ -85,11 +78,9 @@ where
             .map_err(|e| e.map_domain(E::from))?;
         let rows = [first.rows.as_slice(), second.rows.as_slice()].concat();
         let views = self.write(&rows).await?;
-        Ok(CommittedPair {
-            first: self.settle(first).await,
-            second: other.settle(second).await,
-            views,
-        })
+        other.settle(second).await;
+        let first = self.settle(first).await;
+        Ok(CommittedPair { first, views })
     }
 }
 

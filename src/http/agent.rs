@@ -29,8 +29,8 @@ pub async fn supported_attachments(
     ))
 }
 
-/// `POST /users/{user_id}/agent/analysis`: a paid task from a multipart form; the caller is
-/// checked before a byte of the body is read.
+/// `POST /users/{user_id}/agent/analysis`: a paid task from a multipart form; the caller,
+/// the analyzer's configuration and the balance are checked before a byte of it is read.
 pub async fn analysis(
     State(state): State<AppState>,
     caller: Caller,
@@ -38,7 +38,10 @@ pub async fn analysis(
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
     caller.require_active_or_admin(&state, &user_id).await?;
+    tasks::admit(&state, &user_id).await?;
     let multipart = form.map_err(|_| ApiError::EmptyBody)?;
+    // Forms are held in memory while read (up to 5 files at the limit each): a few at a time.
+    let _reading = state.uploads.acquire().await.map_err(anyhow::Error::from)?;
     let form = read_form(multipart, state.settings.agent.max_file_bytes).await?;
     let task = tasks::submit(&state, &user_id, form.content, form.uploads, &caller.meta).await?;
     Ok(success(

@@ -14,6 +14,8 @@ use crate::agent::tasks::Upload;
 pub const MAX_FILES: usize = 5;
 /// Characters the `content` part may hold.
 pub const MAX_CONTENT_CHARS: usize = 100_000;
+/// Characters a file's name may have.
+pub const MAX_NAME_CHARS: usize = 255;
 
 pub struct AnalysisForm {
     pub content: String,
@@ -71,6 +73,9 @@ async fn read_file(field: Field<'_>, max_bytes: usize) -> Result<Upload, ApiErro
         .next()
         .unwrap_or_default()
         .to_string();
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(ApiError::InvalidSchema);
+    }
     let extension = extension_of(&name).ok_or(ApiError::InvalidSchema)?;
     let category = category_of(&extension).ok_or(ApiError::InvalidSchema)?;
     let bytes = read_bounded(field, max_bytes, ApiError::TooLarge).await?;

@@ -10,12 +10,18 @@ use clara::error::AppError;
 use clara_aggregates::{TaskCommand, TaskError, TaskEvent};
 use futures::future::join_all;
 
+use clara::agent::analyzer::OpenAiSettings;
+use clara::agent::AnalyzerChoice;
+use clara::state::Settings;
+
 use crate::analyses::{content, credits, ended, funded, submit, task};
+use crate::fake_llm::{FakeLlm, Mode};
 use crate::support::{id_of, Backend, Client, TestApp};
 
 crate::on_both_backends!(
     a_dead_workers_task_is_taken_again_once_its_lease_runs_out,
     three_dead_runs_fail_the_task_and_refund_it_exactly_once,
+    a_live_run_keeps_its_lease_past_the_lease_time_against_another_process,
 );
 
 /// A worker that takes the task and dies: its lease is committed, its run never ends.
@@ -118,4 +124,37 @@ async fn three_dead_runs_fail_the_task_and_refund_it_exactly_once(backend: Backe
         format!("Agent analysis {task_id} refunded.")
     );
     assert_eq!(ledger.json["data"][0]["value_in_credits"], 20.0);
+}
+
+async fn a_live_run_keeps_its_lease_past_the_lease_time_against_another_process(backend: Backend) {
+    let fake = FakeLlm::start(Mode::Stall).await;
+    let slow = |settings: &mut Settings| {
+        settings.agent.analyzer = AnalyzerChoice::OpenAi(OpenAiSettings {
+            base_url: fake.base_url.clone(),
+            api_key: None,
+            model: "m".into(),
+        });
+        settings.agent.lease = Duration::from_secs(1);
+        settings.agent.timeout = Duration::from_secs(4);
+    };
+    let mut app = TestApp::with_mail_adjusted(backend, slow).await;
+    let (_, user_id, task_id) = submitted(&app).await;
+    app.start_workers();
+    // A second process on the same database, its workers looking for due tasks all along.
+    let mut other = TestApp::open_adjusted(&app.database_url, None, slow).await;
+    other.start_workers();
+    let done = ended(&app, &user_id, &task_id, Duration::from_secs(20)).await;
+    assert_eq!(done["status"], "FAILED");
+    assert_eq!(
+        done["result"]["error"],
+        "The analysis ran past its time limit (4 s)."
+    );
+    assert_eq!(
+        app.count_events(Some("Started")).await,
+        1,
+        "run in one place only"
+    );
+    assert_eq!(fake.received().len(), 1);
+    assert!(app.count_events(Some("LeaseRenewed")).await >= 3);
+    assert_eq!(app.count_events(Some("TaskRefunded")).await, 1);
 }

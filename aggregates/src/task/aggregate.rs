@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{Analysis, Attachment, TaskEvent};
 
 /// Runs a task may start; a worker dying during the last one fails the task.
-pub const MAX_ATTEMPTS: u32 = 3;
+pub const MAX_RUNS: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TaskCommand {
@@ -18,7 +18,7 @@ pub enum TaskCommand {
         attachments: Vec<Attachment>,
     },
     /// A worker asks to run the task: granted when it waits, or when the last run's lease
-    /// ran out (then, after [`MAX_ATTEMPTS`] runs, the task fails instead).
+    /// ran out (then, after [`MAX_RUNS`] runs, the task fails instead).
     Take {
         worker: String,
         now_ms: i64,
@@ -56,7 +56,7 @@ pub enum TaskError {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TaskStatus {
+pub(super) enum TaskStatus {
     #[default]
     New,
     Pending,
@@ -75,10 +75,6 @@ pub struct Task {
 }
 
 impl Task {
-    pub fn status(&self) -> TaskStatus {
-        self.status
-    }
-
     /// The owner, whose wallet paid for it.
     pub fn user_id(&self) -> &str {
         &self.user_id
@@ -87,10 +83,6 @@ impl Task {
     /// What the wallet was charged, and is refunded should the task fail.
     pub fn price(&self) -> i64 {
         self.price
-    }
-
-    pub fn attempts(&self) -> u32 {
-        self.attempts
     }
 }
 

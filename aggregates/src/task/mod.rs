@@ -9,6 +9,6 @@ mod run;
 #[cfg(test)]
 mod tests;
 
-pub use aggregate::{Task, TaskCommand, TaskError, TaskStatus, MAX_ATTEMPTS};
+pub use aggregate::{Task, TaskCommand, TaskError, MAX_RUNS};
 pub use analysis::{Analysis, Attachment, Claim, Verdict};
 pub use events::TaskEvent;

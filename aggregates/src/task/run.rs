@@ -1,6 +1,6 @@
 //! The Task's decisions about its runs: who may take it, keep it, and end it.
 
-use super::aggregate::{Task, TaskError, TaskStatus, MAX_ATTEMPTS};
+use super::aggregate::{Task, TaskError, TaskStatus, MAX_RUNS};
 use super::{Attachment, TaskEvent};
 
 impl Task {
@@ -34,9 +34,9 @@ impl Task {
             TaskStatus::Running if now_ms < self.lease_until_ms => {
                 return Err(TaskError::LeaseHeld)
             }
-            TaskStatus::Running if self.attempts >= MAX_ATTEMPTS => {
+            TaskStatus::Running if self.attempts >= MAX_RUNS => {
                 let reason = format!(
-                    "The agent stopped before finishing {MAX_ATTEMPTS} times; the charge was refunded."
+                    "The agent stopped before finishing {MAX_RUNS} times; the charge was refunded."
                 );
                 return Ok(TaskEvent::Failed { reason });
             }

@@ -5,7 +5,7 @@
 use axum::body::Bytes;
 use clara_aggregates::{Attachment, Claim, Verdict};
 
-use super::extract::text_of;
+use super::extract::attachment_texts;
 use super::{AnalysisFailed, Analyzer, Input, Judgement};
 
 /// Claims listed at most; a long document's first ones.
@@ -68,30 +68,21 @@ impl Analyzer for Builtin {
 }
 
 fn judge(content: String, attachments: &[(Attachment, Bytes)]) -> Judgement {
-    {
-        let mut texts = vec![content];
-        let mut read = 0;
-        for (attachment, bytes) in attachments {
-            if let Some(text) = text_of(&attachment.name, bytes) {
-                texts.push(text);
-                read += 1;
-            }
-        }
-        let claims: Vec<Claim> = texts
-            .iter()
-            .flat_map(|text| sentences(text))
-            .filter_map(|sentence| why_checkable(&sentence).map(|why| claim(sentence, why)))
-            .take(MAX_CLAIMS)
-            .collect();
-        let summary = format!(
-            "Read the text and {} of {} attachment(s); found {} check-worthy claim(s). The \
-             built-in analyzer works offline, so it lists claims without judging them.",
-            read,
-            attachments.len(),
-            claims.len()
-        );
-        Judgement { summary, claims }
-    }
+    let read = attachment_texts(attachments);
+    let texts = std::iter::once(content.as_str()).chain(read.iter().map(|(_, text)| text.as_str()));
+    let claims: Vec<Claim> = texts
+        .flat_map(sentences)
+        .filter_map(|sentence| why_checkable(&sentence).map(|why| claim(sentence, why)))
+        .take(MAX_CLAIMS)
+        .collect();
+    let summary = format!(
+        "Read the text and {} of {} attachment(s); found {} check-worthy claim(s). The \
+         built-in analyzer works offline, so it lists claims without judging them.",
+        read.len(),
+        attachments.len(),
+        claims.len()
+    );
+    Judgement { summary, claims }
 }
 
 fn claim(text: String, why: &str) -> Claim {

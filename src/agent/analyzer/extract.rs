@@ -1,7 +1,21 @@
 //! The text inside an attachment, for the types that carry text: plain text as is, HTML
 //! rendered to text, PDF through `pdf-extract`. Other types have none.
 
+use axum::body::Bytes;
+use clara_aggregates::Attachment;
+
 use crate::agent::attachments::extension_of;
+
+/// The name and text of each attachment that carries text. CPU work on large files: call it
+/// off the async workers.
+pub fn attachment_texts(attachments: &[(Attachment, Bytes)]) -> Vec<(&str, String)> {
+    attachments
+        .iter()
+        .filter_map(|(attachment, bytes)| {
+            text_of(&attachment.name, bytes).map(|text| (attachment.name.as_str(), text))
+        })
+        .collect()
+}
 
 /// The text of attachment `name`, if its type carries text that can be read.
 pub fn text_of(name: &str, bytes: &[u8]) -> Option<String> {

@@ -5,12 +5,13 @@
 
 use std::time::Duration;
 
+use axum::body::Bytes;
 use base64::Engine;
-use clara_aggregates::Claim;
+use clara_aggregates::{Attachment, Claim};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::extract::text_of;
+use super::extract::attachment_texts;
 use super::{AnalysisFailed, Analyzer, Input, Judgement};
 
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
@@ -62,30 +63,32 @@ impl OpenAi {
             .build()?;
         Ok(Self { client, settings })
     }
+}
 
-    fn request_body(&self, input: &Input) -> Value {
-        let mut text = input.content.clone();
-        let mut parts = Vec::new();
-        for (attachment, bytes) in &input.attachments {
-            if let Some(extracted) = text_of(&attachment.name, bytes) {
-                text.push_str(&format!("\n\n--- {} ---\n{extracted}", attachment.name));
-            } else if attachment.category == "image" {
-                let mime = infer::get(bytes).map_or("image/png", |kind| kind.mime_type());
-                let data = base64::engine::general_purpose::STANDARD.encode(bytes);
-                let url = format!("data:{mime};base64,{data}");
-                parts.push(json!({"type": "image_url", "image_url": {"url": url}}));
-            }
-        }
-        parts.insert(0, json!({"type": "text", "text": text}));
-        json!({
-            "model": self.settings.model,
-            "messages": [
-                {"role": "system", "content": INSTRUCTIONS},
-                {"role": "user", "content": parts},
-            ],
-            "response_format": {"type": "json_object"},
-        })
+/// The chat-completions request for `input`: one text part with the content and every
+/// attachment's text, then each image as a data URL. CPU work on large files.
+fn request_body(model: &str, content: &str, attachments: &[(Attachment, Bytes)]) -> Value {
+    let mut text = content.to_string();
+    for (name, extracted) in attachment_texts(attachments) {
+        text.push_str(&format!("\n\n--- {name} ---\n{extracted}"));
     }
+    let mut parts = vec![json!({"type": "text", "text": text})];
+    for (attachment, bytes) in attachments {
+        if attachment.category == "image" {
+            let mime = infer::get(bytes).map_or("image/png", |kind| kind.mime_type());
+            let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+            let url = format!("data:{mime};base64,{data}");
+            parts.push(json!({"type": "image_url", "image_url": {"url": url}}));
+        }
+    }
+    json!({
+        "model": model,
+        "messages": [
+            {"role": "system", "content": INSTRUCTIONS},
+            {"role": "user", "content": parts},
+        ],
+        "response_format": {"type": "json_object"},
+    })
 }
 
 #[async_trait::async_trait]
@@ -110,7 +113,13 @@ impl Analyzer for OpenAi {
             "{}/chat/completions",
             self.settings.base_url.trim_end_matches('/')
         );
-        let mut request = self.client.post(url).json(&self.request_body(input));
+        let (model, content) = (self.settings.model.clone(), input.content.clone());
+        let attachments = input.attachments.clone();
+        let body =
+            tokio::task::spawn_blocking(move || request_body(&model, &content, &attachments))
+                .await
+                .map_err(|_| AnalysisFailed("The analysis stopped unexpectedly.".into()))?;
+        let mut request = self.client.post(url).json(&body);
         if let Some(key) = &self.settings.api_key {
             request = request.bearer_auth(key);
         }

@@ -16,6 +16,7 @@ use crate::storage::EventReader;
 /// Runs attempt `attempt` of `task_id` to its end, its lease renewed throughout (reading
 /// the input and committing the end included), unless the lease is lost on the way.
 pub(super) async fn run(state: &AppState, task_id: &str, attempt: u32) {
+    let started = std::time::Instant::now();
     let timeout = state.settings.agent.timeout;
     let outcome = tokio::select! {
         outcome = tokio::time::timeout(timeout, analyze(state, task_id)) => outcome,
@@ -24,6 +25,7 @@ pub(super) async fn run(state: &AppState, task_id: &str, attempt: u32) {
             return;
         }
     };
+    let analysed_ms = started.elapsed().as_millis();
     let command = match outcome {
         Ok(Ok(analysis)) => TaskCommand::Complete { attempt, analysis },
         Ok(Err(Stopped::Failed(AnalysisFailed(reason)))) => TaskCommand::Fail { attempt, reason },
@@ -40,10 +42,20 @@ pub(super) async fn run(state: &AppState, task_id: &str, attempt: u32) {
             ),
         },
     };
+    let completed = matches!(command, TaskCommand::Complete { .. });
     tokio::select! {
         () = end(state, task_id, command) => {}
         () = keep_lease(state, task_id, attempt) => {}
     }
+    let took_ms = started.elapsed().as_millis();
+    tracing::info!(
+        task_id,
+        attempt,
+        completed,
+        analysed_ms,
+        took_ms,
+        "a task's run ended"
+    );
 }
 
 /// Why a run stopped short of a result.

@@ -78,6 +78,7 @@ async fn work(state: AppState, name: String, mut stopped: watch::Receiver<bool>)
 /// Takes one due task: its id and the attempt this run is. A task whose last permitted
 /// run died is failed (and refunded) on the way.
 async fn take(state: &AppState, worker: &str) -> Result<Option<(String, u32)>, AppError> {
+    let started = std::time::Instant::now();
     let now_ms = state.clock.now_ms();
     let mut due = views::due_tasks(&state.db, now_ms, CANDIDATES).await?;
     // Workers of several processes start from different tasks rather than race for one.
@@ -92,6 +93,8 @@ async fn take(state: &AppState, worker: &str) -> Result<Option<(String, u32)>, A
         match commit(state, &task_id, command, &system()).await {
             Ok(committed) => {
                 if let Some(TaskEvent::Started { attempt, .. }) = committed.first.first() {
+                    let took_ms = started.elapsed().as_millis();
+                    tracing::debug!(task_id, attempt, took_ms, "took a task");
                     return Ok(Some((task_id, *attempt)));
                 }
             }

@@ -9,6 +9,7 @@ pub mod money;
 pub mod names;
 mod refusal;
 pub mod task;
+pub mod upcast;
 pub mod user;
 pub mod wallet;
 
@@ -21,4 +22,4 @@ pub use user::{
     Check, FailedAttempt, NewOtp, NewSession, OtpType, Presented, SecondFactor, User, UserCommand,
     UserError, UserEvent, FORGET_SESSIONS_AFTER_MS, MAX_OPEN_SESSIONS,
 };
-pub use wallet::{Wallet, WalletCommand, WalletError, WalletEvent};
+pub use wallet::{Paid, Wallet, WalletCommand, WalletError, WalletEvent};

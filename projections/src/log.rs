@@ -1,5 +1,6 @@
 //! One record of the event log, decoded into the domain event it carries.
 
+use clara_aggregates::upcast::upcast;
 use clara_aggregates::{
     EmailClaim, EmailClaimEvent, Task, TaskEvent, User, UserEvent, Wallet, WalletEvent,
 };
@@ -23,11 +24,15 @@ pub enum LoggedEvent {
 }
 
 impl LoggedEvent {
-    /// Decodes a stored payload. `Ok(None)` means an aggregate type no view knows about.
+    /// Decodes a stored payload of `event_type` written as `version`, upcast first to the
+    /// current shape. `Ok(None)` means an aggregate type no view knows about.
     pub fn decode(
         aggregate_type: &str,
+        event_type: &str,
+        version: &str,
         payload: serde_json::Value,
     ) -> Result<Option<Self>, serde_json::Error> {
+        let payload = upcast(aggregate_type, event_type, version, payload);
         Ok(match aggregate_type {
             User::TYPE => Some(Self::User(serde_json::from_value(payload)?)),
             EmailClaim::TYPE => Some(Self::EmailClaim(serde_json::from_value(payload)?)),

@@ -38,10 +38,13 @@ impl TransactionView {
             WalletEvent::Credited {
                 entry_id,
                 amount,
-                fiat,
+                purchase,
                 description,
                 ..
-            } => (entry_id, "CREDIT", amount, *fiat, description),
+            } => {
+                let fiat = purchase.as_ref().map_or(0, |paid| paid.fiat);
+                (entry_id, "CREDIT", amount, fiat, description)
+            }
             WalletEvent::TaskRefunded {
                 entry_id,
                 amount,
@@ -60,7 +63,9 @@ impl TransactionView {
                 description,
                 ..
             } => (entry_id, "DEBIT", amount, 0, description),
-            WalletEvent::StripeCustomerLinked { .. } => return None,
+            WalletEvent::StripeCustomerLinked { .. } | WalletEvent::PurchaseRecorded { .. } => {
+                return None
+            }
         };
         Some(TransactionView {
             id: id.clone(),

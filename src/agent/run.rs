@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
+use clara_aggregates::upcast::upcast;
 use clara_aggregates::{Analysis, Task, TaskCommand, TaskEvent};
+use cqrs_es::Aggregate;
 
 use super::analyzer::{AnalysisFailed, Input};
 use super::runner::{lease_ms, system};
@@ -130,7 +132,12 @@ async fn input(state: &AppState, task_id: &str) -> anyhow::Result<Input> {
         content,
         attachments,
         ..
-    } = serde_json::from_value(first.payload)?
+    } = serde_json::from_value(upcast(
+        Task::TYPE,
+        &first.event_type,
+        &first.event_version,
+        first.payload,
+    ))?
     else {
         anyhow::bail!("the task's first event is not its creation");
     };

@@ -48,19 +48,6 @@ impl Credential {
             Credential::Invalid
         }
     }
-
-    /// The actor recorded in event metadata: the credential kind, never its secret.
-    pub fn actor(&self) -> &'static str {
-        match self {
-            Credential::Missing => "anonymous",
-            Credential::Basic { .. } => "password",
-            Credential::UserToken(_) => "user",
-            Credential::ApiKeyToken(_) => "api_key",
-            Credential::Public => "public_key",
-            Credential::Private => "admin",
-            Credential::Invalid => "invalid",
-        }
-    }
 }
 
 fn parse_basic(encoded: &str) -> Option<Credential> {

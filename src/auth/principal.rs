@@ -15,7 +15,7 @@ pub enum Principal {
     /// A signed-in user, through an open session.
     User { user_id: String, session_id: String },
     /// A user's current API key.
-    ApiKey { user_id: String },
+    ApiKey { user_id: String, key_id: String },
 }
 
 impl Principal {
@@ -46,6 +46,7 @@ impl Principal {
                     let current = current.is_some_and(|key| key.id == claims.kid);
                     current.then_some(Principal::ApiKey {
                         user_id: claims.sub,
+                        key_id: claims.kid,
                     })
                 }
                 None => None,
@@ -57,8 +58,19 @@ impl Principal {
     /// The user this principal acts as, if it is one.
     pub fn user_id(&self) -> Option<&str> {
         match self {
-            Principal::User { user_id, .. } | Principal::ApiKey { user_id } => Some(user_id),
+            Principal::User { user_id, .. } | Principal::ApiKey { user_id, .. } => Some(user_id),
             _ => None,
+        }
+    }
+
+    /// Who this principal is in event metadata: `user:<id>`, `api_key:<key id>`, `admin` or
+    /// `public`.
+    pub fn actor(&self) -> String {
+        match self {
+            Principal::User { user_id, .. } => format!("user:{user_id}"),
+            Principal::ApiKey { key_id, .. } => format!("api_key:{key_id}"),
+            Principal::Admin => "admin".into(),
+            Principal::Public => "public".into(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! plus the events after it; and saving a new snapshot every [`SNAPSHOT_EVERY`] events, once
 //! they have committed.
 
+use clara_aggregates::upcast::upcast;
 use cqrs_es::persist::EventStoreAggregateContext;
 use cqrs_es::Aggregate;
 use serde_json::Value;
@@ -33,11 +34,11 @@ pub async fn context<A: Aggregate>(
         .events_after::<A>(id, start.0)
         .await
         .map_err(internal)?;
-    after(
-        id,
-        start,
-        events.into_iter().map(|e| (e.sequence, e.payload)),
-    )
+    let current = events.into_iter().map(|e| {
+        let payload = upcast(A::TYPE, &e.event_type, &e.event_version, e.payload);
+        (e.sequence, payload)
+    });
+    after(id, start, current)
 }
 
 /// Aggregate `id` from `start` (a state and the sequence of its last event) with the

@@ -62,10 +62,11 @@ impl FromRequestParts<AppState> for Caller {
             Some(verified) => verified,
             None => Verified::resolve(&parts.headers, state).await?,
         };
-        let actor = match principal.as_ref().and_then(Principal::user_id) {
-            Some(user_id) => user_id.to_string(),
-            None => credential.actor().to_string(),
-        };
+        // Without a verified principal (a sign-in, a Google token, the webhook) the caller
+        // is the public; routes that know better say so.
+        let actor = principal
+            .as_ref()
+            .map_or_else(|| "public".to_string(), Principal::actor);
         let meta = Meta {
             request_id: parts
                 .extensions
@@ -152,7 +153,7 @@ impl Caller {
     ) -> Result<(), ApiError> {
         match self.principal()? {
             Principal::User { user_id: own, .. } if own == user_id => {}
-            Principal::ApiKey { user_id: own } if api_key_allowed && own == user_id => {}
+            Principal::ApiKey { user_id: own, .. } if api_key_allowed && own == user_id => {}
             _ => return Err(ApiError::Forbidden),
         }
         let view = user_view(state, user_id).await?;

@@ -72,6 +72,10 @@ impl From<WalletError> for ApiError {
         match error {
             WalletError::InsufficientCredits => ApiError::InsufficientCredits,
             WalletError::InvalidAmount | WalletError::BalanceTooHigh => ApiError::InvalidSchema,
+            // Only the webhook pays purchases, and it acknowledges these itself.
+            WalletError::UnknownPurchase | WalletError::PaidAmountMismatch => {
+                ApiError::Internal(error.into())
+            }
         }
     }
 }

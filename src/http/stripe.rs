@@ -10,6 +10,7 @@ use super::context::Caller;
 use super::error::ApiError;
 use super::render::Credits;
 use super::success;
+use crate::commands::Meta;
 use crate::state::AppState;
 use crate::stripe::{purchase, settle::settle, signature};
 
@@ -34,7 +35,11 @@ pub async fn webhook(
     if !signature::verify(header, &body, secrets, state.clock.now_ms() / 1000) {
         return Err(ApiError::InvalidSchema);
     }
-    settle(&state, &body, &caller.meta).await?;
+    let meta = Meta {
+        actor: Some("stripe".into()),
+        ..caller.meta
+    };
+    settle(&state, &body, &meta).await?;
     Ok(success(
         StatusCode::OK,
         "Checkout session settled successfully.",

@@ -17,6 +17,7 @@ pub struct LogRecord {
     pub aggregate_type: String,
     pub aggregate_id: String,
     pub event_type: String,
+    pub event_version: String,
     pub payload: Value,
     pub recorded_at_ms: i64,
 }
@@ -88,7 +89,7 @@ const INSERT_EVENTS: &str = "INSERT INTO events (aggregate_type, aggregate_id, s
 const SELECT_APPENDED: &str = "SELECT sequence, position, recorded_at FROM events \
     WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence >= $3";
 const SELECT_AFTER: &str = "SELECT position, aggregate_type, aggregate_id, event_type, \
-    payload, recorded_at FROM events WHERE position > $1 ORDER BY position LIMIT $2";
+    event_version, payload, recorded_at FROM events WHERE position > $1 ORDER BY position LIMIT $2";
 // An update that changes nothing takes the row lock on both backends (SQLite has no FOR UPDATE).
 const LOCK_CHECKPOINT: &str = "UPDATE projector_checkpoints SET position = position \
     WHERE name = $1 RETURNING position";
@@ -174,6 +175,7 @@ macro_rules! conn_impl {
                             aggregate_type: event.aggregate_type.clone(),
                             aggregate_id: event.aggregate_id.clone(),
                             event_type: event.event_type.clone(),
+                            event_version: event.event_version.clone(),
                             payload: event.payload.clone(),
                             recorded_at_ms: recorded_at,
                         })
@@ -199,6 +201,7 @@ macro_rules! conn_impl {
                             aggregate_type: row.try_get("aggregate_type")?,
                             aggregate_id: row.try_get("aggregate_id")?,
                             event_type: row.try_get("event_type")?,
+                            event_version: row.try_get("event_version")?,
                             payload: row.try_get("payload")?,
                             recorded_at_ms: row.try_get("recorded_at")?,
                         })

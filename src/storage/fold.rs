@@ -122,15 +122,20 @@ pub async fn write(tx: &mut impl Conn, set: &ViewSet) -> anyhow::Result<()> {
 pub fn decode_all(records: &[LogRecord]) -> anyhow::Result<Vec<(Recorded, LoggedEvent)>> {
     let mut out = Vec::with_capacity(records.len());
     for record in records {
-        let event =
-            LoggedEvent::decode(&record.aggregate_type, record.payload.clone()).map_err(|e| {
-                anyhow::anyhow!(
-                    "event at position {} ({} {}) cannot be decoded: {e}",
-                    record.position,
-                    record.aggregate_type,
-                    record.event_type
-                )
-            })?;
+        let event = LoggedEvent::decode(
+            &record.aggregate_type,
+            &record.event_type,
+            &record.event_version,
+            record.payload.clone(),
+        )
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "event at position {} ({} {}) cannot be decoded: {e}",
+                record.position,
+                record.aggregate_type,
+                record.event_type
+            )
+        })?;
         if let Some(event) = event {
             let at = Recorded {
                 position: record.position,

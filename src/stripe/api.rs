@@ -25,6 +25,8 @@ pub struct Checkout<'a> {
     pub price_id: Option<&'a str>,
     pub success_url: &'a str,
     pub cancel_url: &'a str,
+    /// Our purchase id, for Stripe's dashboard and its events.
+    pub client_reference_id: &'a str,
     pub metadata: HashMap<String, String>,
 }
 
@@ -108,6 +110,7 @@ impl StripeApi {
         params.line_items = Some(vec![line]);
         params.success_url = Some(checkout.success_url);
         params.cancel_url = Some(checkout.cancel_url);
+        params.client_reference_id = Some(checkout.client_reference_id);
         params.metadata = Some(checkout.metadata);
         let client = self.with_key(crate::ids::new_id("clara-checkout"));
         let answer: Value = client

@@ -1,5 +1,6 @@
 //! Buying credits: the buyer's Stripe customer (created when first needed and remembered by
-//! an event), a Checkout session priced by the tiers, and the billing portal.
+//! an event), a Checkout session priced by the tiers and recorded on the wallet as a
+//! purchase, and the billing portal.
 
 use std::collections::HashMap;
 
@@ -12,6 +13,7 @@ use super::StripeSettings;
 use crate::accounts::users::user_view;
 use crate::commands::Meta;
 use crate::error::AppError;
+use crate::ids::new_id;
 use crate::state::AppState;
 
 /// What the buyer is sent to pay.
@@ -78,8 +80,10 @@ pub async fn buy(
         stripe.client_url.trim_end_matches('/'),
         return_path.trim_start_matches('/')
     );
+    let purchase_id = new_id("purchase");
     let metadata = HashMap::from([
         ("user_id".to_string(), user_id.to_string()),
+        ("purchase_id".to_string(), purchase_id.clone()),
         ("credits".to_string(), format_minor(credits)),
         ("fiat".to_string(), format_minor(fiat)),
     ]);
@@ -89,9 +93,18 @@ pub async fn buy(
         price_id: tier.stripe_price_id.as_deref(),
         success_url: &format!("{back}?stripe_status=success"),
         cancel_url: &format!("{back}?stripe_status=cancel"),
+        client_reference_id: &purchase_id,
         metadata,
     };
-    let (_, url) = stripe.api.create_checkout(checkout).await?;
+    let (session, url) = stripe.api.create_checkout(checkout).await?;
+    // Recorded before the buyer is sent to pay: the webhook credits only recorded purchases.
+    let command = WalletCommand::RecordPurchase {
+        purchase_id,
+        credits,
+        fiat,
+        checkout_session: session,
+    };
+    state.wallets.execute(user_id, command, meta).await?;
     Ok(Purchase { url, credits, fiat })
 }
 

@@ -101,7 +101,7 @@ async fn events_carry_request_id_and_actor_as_metadata(backend: Backend) {
     for row in rows {
         let metadata: serde_json::Value = serde_json::from_str(&row).unwrap();
         assert_eq!(metadata["request_id"], request_id.as_str());
-        assert_eq!(metadata["actor"], "public_key");
+        assert_eq!(metadata["actor"], "public");
     }
 }
 

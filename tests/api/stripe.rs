@@ -1,5 +1,6 @@
 //! The Stripe webhook: real signatures made with the tests' own secrets; a paid Checkout
-//! session credits once however often and however concurrently it is delivered.
+//! session credits its recorded purchase once however often and however concurrently it is
+//! delivered, and a session that was never bought, or paid another amount, credits nothing.
 
 use axum::http::{header, Method, Request, StatusCode};
 use clara::stripe::signature::sign;
@@ -7,10 +8,13 @@ use futures::future::join_all;
 use serde_json::json;
 use tower::ServiceExt;
 
+use clara_aggregates::WalletCommand;
+
 use crate::support::{assert_error, Backend, TestApp};
 
 crate::on_both_backends!(
     a_paid_session_delivered_ten_times_at_once_credits_once,
+    only_a_recorded_purchase_paid_its_price_is_credited,
     a_credit_past_the_balance_bound_is_acknowledged_and_not_applied,
     bad_missing_or_stale_signatures_are_400_and_change_nothing,
     unknown_events_and_unpaid_sessions_are_acknowledged_and_ignored,
@@ -28,11 +32,38 @@ async fn app(backend: Backend) -> TestApp {
     .await
 }
 
+/// A Checkout session event paying $5.
 fn completed(session: &str, user_id: &str, payment_status: &str) -> String {
-    json!({"id": "evt_1", "type": "checkout.session.completed", "data": {"object": {
-        "id": session, "payment_status": payment_status,
+    paid_event(
+        "checkout.session.completed",
+        session,
+        user_id,
+        payment_status,
+        500,
+    )
+}
+
+fn paid_event(kind: &str, session: &str, user_id: &str, status: &str, cents: i64) -> String {
+    json!({"id": "evt_1", "type": kind, "data": {"object": {
+        "id": session, "payment_status": status, "amount_total": cents, "client_reference_id": "purchase_x",
         "metadata": {"user_id": user_id, "credits": "500.0", "fiat": "5"}}}})
     .to_string()
+}
+
+/// What Buy records before sending the buyer to Checkout: 500 credits for $5.
+async fn record_purchase(app: &TestApp, user_id: &str, session: &str) {
+    let command = WalletCommand::RecordPurchase {
+        purchase_id: format!("purchase_{session}"),
+        credits: 50_000,
+        fiat: 500,
+        checkout_session: session.to_string(),
+    };
+    let meta = clara::commands::Meta::default();
+    app.state
+        .wallets
+        .execute(user_id, command, &meta)
+        .await
+        .unwrap();
 }
 
 async fn deliver(
@@ -70,6 +101,7 @@ async fn a_paid_session_delivered_ten_times_at_once_credits_once(backend: Backen
     let app = app(backend).await;
     let ada = app.register("ada@example.com").await;
     let user_id = ada.json["data"]["id"].as_str().unwrap().to_string();
+    record_purchase(&app, &user_id, "cs_test_1").await;
     let body = completed("cs_test_1", &user_id, "paid");
     let deliveries = (0..10).map(|n| {
         let secret = if n % 2 == 0 { OLD } else { NEW };
@@ -123,6 +155,7 @@ async fn a_credit_past_the_balance_bound_is_acknowledged_and_not_applied(backend
         )
         .await;
     assert_eq!(set.status, StatusCode::OK);
+    record_purchase(&app, &user_id, "cs_full").await;
     let body = completed("cs_full", &user_id, "paid");
     let (status, text) = deliver(
         app.client.router.clone(),
@@ -138,6 +171,58 @@ async fn a_credit_past_the_balance_bound_is_acknowledged_and_not_applied(backend
         "{}",
         view.text
     );
+}
+
+async fn only_a_recorded_purchase_paid_its_price_is_credited(backend: Backend) {
+    let app = app(backend).await;
+    let ada = app.register("ada@example.com").await;
+    let user_id = ada.json["data"]["id"].as_str().unwrap().to_string();
+    record_purchase(&app, &user_id, "cs_bought").await;
+    let deliver_signed = |body: String| {
+        let signature = signed(NEW, now(), &body);
+        deliver(app.client.router.clone(), body, Some(signature))
+    };
+    let before = app.count_events(None).await;
+    // Signed, paid, and naming the user: but never bought, or paid another amount.
+    let never_bought = completed("cs_forged", &user_id, "paid");
+    let underpaid = paid_event(
+        "checkout.session.completed",
+        "cs_bought",
+        &user_id,
+        "paid",
+        499,
+    );
+    let overpaid = paid_event(
+        "checkout.session.completed",
+        "cs_bought",
+        &user_id,
+        "paid",
+        501,
+    );
+    for body in [never_bought, underpaid, overpaid] {
+        let (status, text) = deliver_signed(body).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "acknowledged so Stripe stops: {text}"
+        );
+    }
+    assert_eq!(app.count_events(None).await, before, "nothing credited");
+    // A delayed payment method reports the payment in a second event.
+    let delayed = paid_event(
+        "checkout.session.async_payment_succeeded",
+        "cs_bought",
+        &user_id,
+        "paid",
+        500,
+    );
+    let (status, _) = deliver_signed(delayed.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = deliver_signed(completed("cs_bought", &user_id, "paid")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(app.count_events(Some("Credited")).await, 1);
+    let view = app.user_view(&user_id).await;
+    assert!(view.text.contains(r#""credits":500.0"#), "{}", view.text);
 }
 
 async fn bad_missing_or_stale_signatures_are_400_and_change_nothing(backend: Backend) {

@@ -41,16 +41,23 @@ async fn stripe_stand_in() -> (String, Log) {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
-        log.lock().unwrap().push(Seen {
+        let mut seen = log.lock().unwrap();
+        seen.push(Seen {
             path: uri.path().to_string(),
             idempotency_key: header("idempotency-key"),
             authorization: header("authorization").unwrap_or_default(),
             form,
         });
+        // Sessions are numbered from 1, as Stripe gives each its own id.
+        let sessions = seen
+            .iter()
+            .filter(|s| s.path == "/v1/checkout/sessions")
+            .count();
         axum::Json(match uri.path() {
             "/v1/customers" => json!({"id": "cus_test_1", "object": "customer"}),
             "/v1/checkout/sessions" => {
-                json!({"id": "cs_test_1", "object": "checkout.session", "url": "https://checkout.stripe.test/cs_test_1"})
+                let id = format!("cs_test_{sessions}");
+                json!({"id": id, "object": "checkout.session", "url": format!("https://checkout.stripe.test/{id}")})
             }
             _ => {
                 json!({"id": "bps_test_1", "object": "billing_portal.session", "url": "https://billing.stripe.test/bps_test_1"})
@@ -137,6 +144,19 @@ async fn buying_creates_one_customer_and_a_checkout_session_with_its_metadata(ba
         "https://app.example.com/wallet?stripe_status=cancel"
     );
     assert_eq!(form["metadata[user_id]"], user_id);
+    let purchase_id = form["client_reference_id"].clone();
+    assert!(purchase_id.starts_with("purchase_"), "{purchase_id}");
+    assert_eq!(form["metadata[purchase_id]"], purchase_id);
+    assert_eq!(
+        app.count_events(Some("PurchaseRecorded")).await,
+        2,
+        "each purchase is in the log before the buyer pays"
+    );
+    let recorded: String = clara::with_pool!(app.db(), pool =>
+        sqlx::query_scalar("SELECT CAST(payload AS TEXT) FROM events WHERE event_type = 'PurchaseRecorded' ORDER BY position LIMIT 1").fetch_one(pool).await.unwrap());
+    for fact in [purchase_id.as_str(), "cs_test_1", "50000", "500"] {
+        assert!(recorded.contains(fact), "{recorded} lacks {fact}");
+    }
     assert_eq!(form["metadata[credits]"], "500.0");
     assert_eq!(form["metadata[fiat]"], "5.0");
     assert_eq!(form["line_items[0][quantity]"], "5");

@@ -1,12 +1,12 @@
 //! State, commands and decisions of the Wallet aggregate.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
-use super::WalletEvent;
+use super::{Paid, WalletEvent};
 use crate::money::MAX_MINOR;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,13 +16,20 @@ pub enum WalletCommand {
         amount: i64,
         description: String,
     },
-    /// Credits bought through a Stripe Checkout session: granted once per session, however
-    /// often the payment is reported.
-    CreditPurchase {
-        entry_id: String,
-        amount: i64,
+    /// A Checkout session opened to buy `credits` for `fiat` cents, recorded before the
+    /// buyer is sent to pay.
+    RecordPurchase {
+        purchase_id: String,
+        credits: i64,
         fiat: i64,
         checkout_session: String,
+    },
+    /// The payment of a recorded purchase: credits it once, however often it is reported,
+    /// and only if `paid` is the recorded price.
+    CreditPurchase {
+        entry_id: String,
+        checkout_session: String,
+        paid: i64,
     },
     Debit {
         entry_id: String,
@@ -56,12 +63,27 @@ pub enum WalletError {
     BalanceTooHigh,
     #[error("the balance is too low")]
     InsufficientCredits,
+    #[error("no purchase was recorded for this Checkout session")]
+    UnknownPurchase,
+    #[error("the amount paid is not the recorded price")]
+    PaidAmountMismatch,
+}
+
+/// A purchase waiting for its payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Recorded {
+    pub(super) purchase_id: String,
+    pub(super) credits: i64,
+    pub(super) fiat: i64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Wallet {
     pub(super) balance: i64,
     pub(super) settled_sessions: BTreeSet<String>,
+    /// Purchases recorded and not yet paid, by Checkout session.
+    #[serde(default)]
+    pub(super) purchases: BTreeMap<String, Recorded>,
     pub(super) stripe_customer: Option<String>,
 }
 
@@ -79,8 +101,7 @@ impl Wallet {
         entry_id: String,
         amount: i64,
         description: String,
-        fiat: i64,
-        session: Option<String>,
+        purchase: Option<Paid>,
     ) -> Result<WalletEvent, WalletError> {
         let balance = self
             .balance
@@ -92,8 +113,7 @@ impl Wallet {
             amount,
             balance,
             description,
-            fiat,
-            checkout_session: session,
+            purchase,
         })
     }
 
@@ -142,13 +162,18 @@ impl Aggregate for Wallet {
                 entry_id,
                 amount,
                 description,
-            } => Some(self.credited(entry_id, positive(amount)?, description, 0, None)?),
-            WalletCommand::CreditPurchase {
-                entry_id,
-                amount,
+            } => Some(self.credited(entry_id, positive(amount)?, description, None)?),
+            WalletCommand::RecordPurchase {
+                purchase_id,
+                credits,
                 fiat,
                 checkout_session,
-            } => self.credit_purchase(entry_id, amount, fiat, checkout_session)?,
+            } => self.record_purchase(purchase_id, credits, fiat, checkout_session)?,
+            WalletCommand::CreditPurchase {
+                entry_id,
+                checkout_session,
+                paid,
+            } => self.credit_purchase(entry_id, checkout_session, paid)?,
             WalletCommand::Debit {
                 entry_id,
                 amount,
@@ -181,12 +206,26 @@ impl Aggregate for Wallet {
     fn apply(&mut self, event: Self::Event) {
         match event {
             WalletEvent::Credited {
-                balance,
-                checkout_session,
-                ..
+                balance, purchase, ..
             } => {
                 self.balance = balance;
-                self.settled_sessions.extend(checkout_session);
+                if let Some(paid) = purchase {
+                    self.purchases.remove(&paid.checkout_session);
+                    self.settled_sessions.insert(paid.checkout_session);
+                }
+            }
+            WalletEvent::PurchaseRecorded {
+                purchase_id,
+                credits,
+                fiat,
+                checkout_session,
+            } => {
+                let recorded = Recorded {
+                    purchase_id,
+                    credits,
+                    fiat,
+                };
+                self.purchases.insert(checkout_session, recorded);
             }
             WalletEvent::Debited { balance, .. }
             | WalletEvent::TaskCharged { balance, .. }

@@ -3,29 +3,58 @@
 //! the agent's charges and refunds.
 
 use super::aggregate::{positive, Wallet, WalletError};
-use super::WalletEvent;
+use super::{Paid, WalletEvent};
 use crate::money::{format_minor, MAX_MINOR};
 
 impl Wallet {
-    /// Credits bought through a Checkout session; nothing when the session was credited.
+    /// A purchase about to be paid; nothing when its session is already recorded.
+    pub(super) fn record_purchase(
+        &self,
+        purchase_id: String,
+        credits: i64,
+        fiat: i64,
+        checkout_session: String,
+    ) -> Result<Option<WalletEvent>, WalletError> {
+        let (credits, fiat) = (positive(credits)?, positive(fiat)?);
+        let known = self.purchases.contains_key(&checkout_session)
+            || self.settled_sessions.contains(&checkout_session);
+        Ok((!known).then_some(WalletEvent::PurchaseRecorded {
+            purchase_id,
+            credits,
+            fiat,
+            checkout_session,
+        }))
+    }
+
+    /// The credits of the purchase recorded for `checkout_session`, once `paid` (cents) is
+    /// its price; nothing when the session was credited already.
     pub(super) fn credit_purchase(
         &self,
         entry_id: String,
-        amount: i64,
-        fiat: i64,
         checkout_session: String,
+        paid: i64,
     ) -> Result<Option<WalletEvent>, WalletError> {
         if self.settled_sessions.contains(&checkout_session) {
             return Ok(None);
         }
+        let recorded = self
+            .purchases
+            .get(&checkout_session)
+            .ok_or(WalletError::UnknownPurchase)?;
+        if paid != recorded.fiat {
+            return Err(WalletError::PaidAmountMismatch);
+        }
         let description = format!(
             "User bought {} credits for ${}.",
-            format_minor(amount),
-            format_minor(fiat)
+            format_minor(recorded.credits),
+            format_minor(recorded.fiat)
         );
-        let (amount, fiat) = (positive(amount)?, positive(fiat)?);
-        let session = Some(checkout_session);
-        self.credited(entry_id, amount, description, fiat, session)
+        let paid = Paid {
+            purchase_id: Some(recorded.purchase_id.clone()),
+            checkout_session,
+            fiat: recorded.fiat,
+        };
+        self.credited(entry_id, recorded.credits, description, Some(paid))
             .map(Some)
     }
 
@@ -45,7 +74,7 @@ impl Wallet {
         );
         Ok(match balance - self.balance {
             0 => None,
-            up if up > 0 => Some(self.credited(entry_id, up, description, 0, None)?),
+            up if up > 0 => Some(self.credited(entry_id, up, description, None)?),
             down => Some(self.debited(entry_id, -down, description)?),
         })
     }

@@ -6,15 +6,23 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WalletEvent {
-    /// Credits added. `checkout_session` names the Stripe Checkout session paid for them, and
-    /// `fiat` the cents paid; both absent for other credits.
+    /// Credits added; `purchase` is the payment that bought them, absent for other credits.
+    /// Version 2: version 1 had `fiat` and `checkout_session` fields instead of `purchase`
+    /// (see `crate::upcast`).
     Credited {
         entry_id: String,
         amount: i64,
         balance: i64,
         description: String,
+        purchase: Option<Paid>,
+    },
+    /// A Checkout session was opened to buy `credits` for `fiat` US cents; its payment
+    /// credits them once.
+    PurchaseRecorded {
+        purchase_id: String,
+        credits: i64,
         fiat: i64,
-        checkout_session: Option<String>,
+        checkout_session: String,
     },
     Debited {
         entry_id: String,
@@ -42,10 +50,21 @@ pub enum WalletEvent {
     StripeCustomerLinked { customer_id: String },
 }
 
+/// The payment behind a credit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Paid {
+    /// None for credits bought before purchases were recorded.
+    pub purchase_id: Option<String>,
+    pub checkout_session: String,
+    /// US cents paid.
+    pub fiat: i64,
+}
+
 impl DomainEvent for WalletEvent {
     fn event_type(&self) -> String {
         match self {
             WalletEvent::Credited { .. } => "Credited",
+            WalletEvent::PurchaseRecorded { .. } => "PurchaseRecorded",
             WalletEvent::Debited { .. } => "Debited",
             WalletEvent::TaskCharged { .. } => "TaskCharged",
             WalletEvent::TaskRefunded { .. } => "TaskRefunded",
@@ -55,6 +74,10 @@ impl DomainEvent for WalletEvent {
     }
 
     fn event_version(&self) -> String {
-        "1".to_string()
+        match self {
+            WalletEvent::Credited { .. } => "2",
+            _ => "1",
+        }
+        .to_string()
     }
 }

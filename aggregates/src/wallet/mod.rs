@@ -5,7 +5,9 @@ mod aggregate;
 mod decide;
 mod events;
 #[cfg(test)]
+mod purchase_tests;
+#[cfg(test)]
 mod tests;
 
 pub use aggregate::{Wallet, WalletCommand, WalletError};
-pub use events::WalletEvent;
+pub use events::{Paid, WalletEvent};

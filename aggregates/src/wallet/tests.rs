@@ -6,14 +6,13 @@ use cqrs_es::test::TestFramework;
 
 type Wallets = TestFramework<Wallet>;
 
-fn credited(entry: &str, amount: i64, balance: i64, description: &str) -> WalletEvent {
+pub(super) fn credited(entry: &str, amount: i64, balance: i64, description: &str) -> WalletEvent {
     WalletEvent::Credited {
         entry_id: entry.into(),
         amount,
         balance,
         description: description.into(),
-        fiat: 0,
-        checkout_session: None,
+        purchase: None,
     }
 }
 
@@ -167,34 +166,6 @@ async fn the_operator_sets_the_balance_through_a_described_credit_or_debit() {
 }
 
 #[tokio::test]
-async fn a_checkout_session_is_credited_once() {
-    let buy = WalletCommand::CreditPurchase {
-        entry_id: "t1".into(),
-        amount: 50_000,
-        fiat: 500,
-        checkout_session: "cs_1".into(),
-    };
-    let bought = WalletEvent::Credited {
-        entry_id: "t1".into(),
-        amount: 50_000,
-        balance: 50_000,
-        description: "User bought 500.0 credits for $5.0.".into(),
-        fiat: 500,
-        checkout_session: Some("cs_1".into()),
-    };
-    Wallets::with(())
-        .given_no_previous_events()
-        .when_async(buy.clone())
-        .await
-        .then_expect_events(vec![bought.clone()]);
-    Wallets::with(())
-        .given(vec![bought])
-        .when_async(buy)
-        .await
-        .then_expect_events(vec![]);
-}
-
-#[tokio::test]
 async fn the_first_stripe_customer_linked_stays() {
     let link = |id: &str| WalletCommand::LinkStripeCustomer {
         customer_id: id.into(),
@@ -236,40 +207,6 @@ async fn no_amount_or_balance_passes_a_trillion_credits() {
             MAX_MINOR,
             "Admin updated credits from 0.0 to 1000000000000.0.",
         )]);
-    // A purchase that would take the balance past the bound is refused, not wrapped.
-    let purchase = WalletCommand::CreditPurchase {
-        entry_id: "t2".into(),
-        amount: 50_000,
-        fiat: 500,
-        checkout_session: "cs_1".into(),
-    };
-    Wallets::with(())
-        .given(vec![credited(
-            "t1",
-            MAX_MINOR - 49_999,
-            MAX_MINOR - 49_999,
-            "seed",
-        )])
-        .when_async(purchase.clone())
-        .await
-        .then_expect_error(WalletError::BalanceTooHigh);
-    Wallets::with(())
-        .given(vec![credited(
-            "t1",
-            MAX_MINOR - 50_000,
-            MAX_MINOR - 50_000,
-            "seed",
-        )])
-        .when_async(purchase)
-        .await
-        .then_expect_events(vec![WalletEvent::Credited {
-            entry_id: "t2".into(),
-            amount: 50_000,
-            balance: MAX_MINOR,
-            description: "User bought 500.0 credits for $5.0.".into(),
-            fiat: 500,
-            checkout_session: Some("cs_1".into()),
-        }]);
     Wallets::with(())
         .given(ten())
         .when_async(debit(i64::MAX))

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod agent;
+pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod cli;

@@ -7,6 +7,7 @@
 pub mod email_claim;
 pub mod money;
 pub mod names;
+pub mod redaction;
 mod refusal;
 pub mod task;
 pub mod upcast;

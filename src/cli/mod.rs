@@ -1,5 +1,7 @@
-//! The `clara` command line: serve (default), migrate, replay, bench.
+//! The `clara` command line: serve (default), migrate, replay, export, audit, bench.
 
+mod audit;
+mod export;
 mod replay;
 
 use clap::{Parser, Subcommand};
@@ -40,6 +42,26 @@ enum Command {
         #[arg(long)]
         verify: bool,
     },
+    /// Write the event log to standard output as NDJSON, one event a line in commit order
+    /// (secrets redacted), with progress on standard error: `clara export > log.ndjson`.
+    Export {
+        /// Start after this log position (the last one a previous export wrote).
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+    },
+    /// Print an account's history (user, wallet, tasks) as a table, or with --as-of the user
+    /// as they were at that instant.
+    Audit {
+        /// The account, `user_…`.
+        user_id: String,
+        /// An instant, as an HTTP-date ("Tue, 01 Dec 2026 10:00:00 GMT") or RFC 3339
+        /// ("2026-12-01T10:00:00Z").
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure throughput of the whole stack against plain baselines in the same run (on a
     /// temporary SQLite file, and on PostgreSQL with --postgres-url), printing figures and ratios.
     Bench(crate::bench::BenchArgs),
@@ -51,7 +73,7 @@ pub async fn run() -> anyhow::Result<()> {
     // sqlx logs every statement at info; keep those out unless asked for. The benchmark
     // measures the stack, not the terminal, so it logs only warnings.
     let default_filter = match command {
-        Command::Bench(_) => "warn",
+        Command::Bench(_) | Command::Export { .. } | Command::Audit { .. } => "warn",
         _ => "info,sqlx=warn",
     };
     crate::telemetry::init(cli.config.log_format, default_filter);
@@ -67,6 +89,12 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Replay { verify: false } => replay::run(&cli.config).await,
         Command::Replay { verify: true } => replay::verify(&cli.config).await,
+        Command::Export { after } => export::run(&cli.config, after).await,
+        Command::Audit {
+            user_id,
+            as_of,
+            json,
+        } => audit::run(&cli.config, &user_id, as_of.as_deref(), json).await,
         Command::Bench(args) => crate::bench::run(&args).await,
     }
 }

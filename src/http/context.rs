@@ -133,6 +133,16 @@ impl Caller {
         }
     }
 
+    /// Admits the user `user_id` through their own user token (not an API key), or the
+    /// private key.
+    pub fn require_self_token_or_admin(&self, user_id: &str) -> Result<(), ApiError> {
+        match self.principal()? {
+            Principal::Admin => Ok(()),
+            Principal::User { user_id: own, .. } if own == user_id => Ok(()),
+            _ => Err(ApiError::Forbidden),
+        }
+    }
+
     /// Admits the user `user_id` through their own token or API key, or the private key.
     pub fn require_self_or_admin(&self, user_id: &str) -> Result<(), ApiError> {
         let principal = self.principal()?;

@@ -3,6 +3,7 @@
 mod admin;
 mod agent;
 mod api_keys;
+mod audit;
 mod auth_routes;
 mod body;
 mod codes;
@@ -63,6 +64,8 @@ pub fn router(state: AppState) -> Router {
             get(api_keys::view).post(api_keys::reset),
         )
         .route("/api/v1/users", get(admin::list_users))
+        .route("/api/v1/users/{user_id}/events", get(audit::events))
+        .route("/api/v1/events", get(audit::export_log))
         .route("/api/v1/stripe/settle", post(stripe::webhook))
         .route("/api/v1/stripe/rate", get(stripe::rate))
         .route("/api/v1/stripe/buy", post(stripe::buy))

@@ -1,17 +1,11 @@
 //! How views appear on the wire: the contract's objects, HTTP-dates and decimal credits.
 
-use std::time::{Duration, UNIX_EPOCH};
-
 use clara_aggregates::money::format_minor;
 use clara_projections::UserView;
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
-/// An HTTP-date in GMT, e.g. `Thu, 27 Nov 2025 00:10:11 GMT`.
-pub fn http_date(unix_ms: i64) -> String {
-    let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(unix_ms).unwrap_or(0));
-    httpdate::fmt_http_date(at)
-}
+pub use crate::clock::http_date;
 
 /// Hundredths of a credit (or US cents) as the contract's number: written digit by digit
 /// from the integer, with at most two decimals and never an exponent (`12.34`, `10.0`).

@@ -1,6 +1,8 @@
 //! User routes: View and Update.
 
-use axum::extract::State;
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -13,17 +15,29 @@ use super::validate::is_name;
 use super::{render, success};
 use crate::accounts::profile::{update as update_profile, ProfileChange};
 use crate::accounts::users::user_view;
+use crate::audit::as_of::user_as_of;
+use crate::clock::parse_instant;
+use crate::error::Resource;
 use crate::state::AppState;
 
-/// `GET /users/{user_id}`: the user's own token or the private key; 404 when there is no such
-/// user.
+/// `GET /users/{user_id}[?as_of=…]`: the user's own token or API key, or the private key;
+/// 404 when there is no such user (or there was none yet at `as_of`).
 pub async fn view(
     State(state): State<AppState>,
     caller: Caller,
     Path(user_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     caller.require_self_or_admin(&user_id)?;
-    let view = user_view(&state, &user_id).await?;
+    let view = match query.get("as_of") {
+        None => user_view(&state, &user_id).await?,
+        Some(text) => {
+            let at_ms = parse_instant(text).ok_or(ApiError::InvalidSchema)?;
+            user_as_of(&state.db, &user_id, at_ms)
+                .await?
+                .ok_or(ApiError::NotFound(Resource::User))?
+        }
+    };
     Ok(success(
         StatusCode::OK,
         "User fetched successfully.",

@@ -89,6 +89,14 @@ async fn deliver(
     (status, String::from_utf8(bytes.to_vec()).unwrap())
 }
 
+/// Delivers `body` to the webhook signed now with `secret`, as Stripe would.
+pub async fn settle_signed(app: &TestApp, secret: &str, body: &str) -> StatusCode {
+    let signature = signed(secret, now(), body);
+    deliver(app.client.router.clone(), body.to_string(), Some(signature))
+        .await
+        .0
+}
+
 fn signed(secret: &str, at: i64, body: &str) -> String {
     format!("t={at},v1={}", sign(secret, at, body.as_bytes()))
 }

@@ -4,6 +4,8 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
+use crate::redaction::{Redaction, Shown};
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EmailClaimCommand {
     /// Claim the address for `user_id` at `now_ms`. `owner_abandoned` says the service has
@@ -19,8 +21,16 @@ pub enum EmailClaimCommand {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(strum::EnumIter))]
 pub enum EmailClaimEvent {
     Claimed { user_id: String, at_ms: i64 },
+}
+
+impl Redaction for EmailClaimEvent {
+    const FIELDS: &'static [(&'static str, &'static str, Shown)] = &[
+        ("Claimed", "user_id", Shown::Kept),
+        ("Claimed", "at_ms", Shown::Kept),
+    ];
 }
 
 /// How long an unregistered owner's claim is protected before it counts as abandoned.

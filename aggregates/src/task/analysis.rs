@@ -33,6 +33,7 @@ pub struct Claim {
 
 /// A completed task's result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(Default))]
 pub struct Analysis {
     /// `builtin` or `openai`.
     pub analyzer: String,

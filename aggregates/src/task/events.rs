@@ -4,8 +4,10 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use super::{Analysis, Attachment};
+use crate::redaction::{Redaction, Shown};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(strum::EnumIter))]
 pub enum TaskEvent {
     /// A paid analysis waits for a worker. `price` is what the wallet was charged with it.
     Created {
@@ -50,4 +52,21 @@ impl DomainEvent for TaskEvent {
     fn event_version(&self) -> String {
         "1".to_string()
     }
+}
+
+/// A task's input and result are its owner's own: every field is shown to them.
+impl Redaction for TaskEvent {
+    const FIELDS: &'static [(&'static str, &'static str, Shown)] = &[
+        ("Created", "user_id", Shown::Kept),
+        ("Created", "price", Shown::Kept),
+        ("Created", "content", Shown::Kept),
+        ("Created", "attachments", Shown::Kept),
+        ("Started", "worker", Shown::Kept),
+        ("Started", "attempt", Shown::Kept),
+        ("Started", "lease_until_ms", Shown::Kept),
+        ("LeaseRenewed", "attempt", Shown::Kept),
+        ("LeaseRenewed", "lease_until_ms", Shown::Kept),
+        ("Completed", "analysis", Shown::Kept),
+        ("Failed", "reason", Shown::Kept),
+    ];
 }

@@ -4,8 +4,10 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use super::otp::OtpType;
+use crate::redaction::{Redaction, Shown};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(strum::EnumIter))]
 pub enum UserEvent {
     /// The account was created, inactive. `password_hash` is an argon2id PHC string, never the
     /// password itself.
@@ -179,4 +181,47 @@ impl DomainEvent for UserEvent {
     fn event_version(&self) -> String {
         "1".to_string()
     }
+}
+
+/// What history and export show of each field. The code's id derives the code with a
+/// server key, so it is as secret as the code's MAC.
+impl Redaction for UserEvent {
+    const FIELDS: &'static [(&'static str, &'static str, Shown)] = &[
+        ("Registered", "email", Shown::Kept),
+        ("Registered", "first_name", Shown::Kept),
+        ("Registered", "last_name", Shown::Kept),
+        ("Registered", "password_hash", Shown::Redacted),
+        ("RegisteredWithGoogle", "email", Shown::Kept),
+        ("RegisteredWithGoogle", "first_name", Shown::Kept),
+        ("RegisteredWithGoogle", "google_subject", Shown::Kept),
+        ("GoogleLinked", "google_subject", Shown::Kept),
+        ("ApiKeyIssued", "key_id", Shown::Kept),
+        ("SessionOpened", "session_id", Shown::Kept),
+        ("SessionOpened", "expires_at_ms", Shown::Kept),
+        ("SessionClosed", "session_id", Shown::Kept),
+        ("SessionsExpired", "session_ids", Shown::Kept),
+        ("LoginFailed", "at_ms", Shown::Kept),
+        ("LoginFailed", "failures", Shown::Kept),
+        ("LoginFailed", "locked_until_ms", Shown::Kept),
+        ("SecondFactorFailed", "at_ms", Shown::Kept),
+        ("SecondFactorFailed", "failures", Shown::Kept),
+        ("SecondFactorFailed", "locked_until_ms", Shown::Kept),
+        ("SignInRefusedWhileLocked", "at_ms", Shown::Kept),
+        ("ProfileUpdated", "first_name", Shown::Kept),
+        ("ProfileUpdated", "last_name", Shown::Kept),
+        ("ProfileUpdated", "is_dark_mode", Shown::Kept),
+        ("OtpIssued", "otp_id", Shown::Redacted),
+        ("OtpIssued", "otp_type", Shown::Kept),
+        ("OtpIssued", "code_mac", Shown::Redacted),
+        ("OtpIssued", "issued_at_ms", Shown::Kept),
+        ("OtpIssued", "expires_at_ms", Shown::Kept),
+        ("OtpIssued", "sent_to", Shown::Kept),
+        ("OtpFailed", "otp_type", Shown::Kept),
+        ("OtpFailed", "failures", Shown::Kept),
+        ("OtpFailed", "at_ms", Shown::Kept),
+        ("OtpConsumed", "otp_type", Shown::Kept),
+        ("PasswordChanged", "password_hash", Shown::Redacted),
+        ("TotpEnrolled", "secret_sealed", Shown::Redacted),
+        ("TotpStepUsed", "step", Shown::Kept),
+    ];
 }

@@ -10,7 +10,9 @@ pub const MAX_OTP_FAILURES: u32 = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(test, derive(Default))]
 pub enum OtpType {
+    #[cfg_attr(test, default)]
     Activation,
     ChangePassword,
     TwoFactorAuth,

@@ -4,7 +4,10 @@
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
+use crate::redaction::{Redaction, Shown};
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(strum::EnumIter))]
 pub enum WalletEvent {
     /// Credits added; `purchase` is the payment that bought them, absent for other credits.
     /// Version 2: version 1 had `fiat` and `checkout_session` fields instead of `purchase`
@@ -80,4 +83,34 @@ impl DomainEvent for WalletEvent {
         }
         .to_string()
     }
+}
+
+/// The ledger holds no secret: every field is shown.
+impl Redaction for WalletEvent {
+    const FIELDS: &'static [(&'static str, &'static str, Shown)] = &[
+        ("Credited", "entry_id", Shown::Kept),
+        ("Credited", "amount", Shown::Kept),
+        ("Credited", "balance", Shown::Kept),
+        ("Credited", "description", Shown::Kept),
+        ("Credited", "purchase", Shown::Kept),
+        ("PurchaseRecorded", "purchase_id", Shown::Kept),
+        ("PurchaseRecorded", "credits", Shown::Kept),
+        ("PurchaseRecorded", "fiat", Shown::Kept),
+        ("PurchaseRecorded", "checkout_session", Shown::Kept),
+        ("Debited", "entry_id", Shown::Kept),
+        ("Debited", "amount", Shown::Kept),
+        ("Debited", "balance", Shown::Kept),
+        ("Debited", "description", Shown::Kept),
+        ("TaskCharged", "task_id", Shown::Kept),
+        ("TaskCharged", "entry_id", Shown::Kept),
+        ("TaskCharged", "amount", Shown::Kept),
+        ("TaskCharged", "balance", Shown::Kept),
+        ("TaskCharged", "description", Shown::Kept),
+        ("TaskRefunded", "task_id", Shown::Kept),
+        ("TaskRefunded", "entry_id", Shown::Kept),
+        ("TaskRefunded", "amount", Shown::Kept),
+        ("TaskRefunded", "balance", Shown::Kept),
+        ("TaskRefunded", "description", Shown::Kept),
+        ("StripeCustomerLinked", "customer_id", Shown::Kept),
+    ];
 }

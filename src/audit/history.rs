@@ -1,0 +1,55 @@
+//! An account's history: the events of its user and wallet, of its tasks, and of the
+//! e-mail claims that name it, in commit order, a page at a time.
+
+use clara_aggregates::names::normalise_email;
+
+use super::record::{AuditEvent, COLUMNS};
+use crate::storage::Db;
+use crate::with_pool;
+
+/// Largest page of history.
+pub const MAX_LIMIT: i64 = 1000;
+
+/// Up to `limit` events of account `user_id` (whose address is `email`) after `after`.
+/// Each branch reads its aggregates through the log's primary key, so an account's page
+/// costs its own events, not the whole log's.
+pub async fn history(
+    db: &Db,
+    user_id: &str,
+    email: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<AuditEvent>, sqlx::Error> {
+    let columns = |prefix: &str| {
+        COLUMNS
+            .split(", ")
+            .map(|c| format!("{prefix}{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (plain, joined) = (columns(""), columns("e."));
+    let sql = format!(
+        "SELECT * FROM (\
+           SELECT {plain} FROM events WHERE aggregate_type = 'User' AND aggregate_id = $1 AND position > $2 \
+           UNION ALL SELECT {plain} FROM events WHERE aggregate_type = 'Wallet' AND aggregate_id = $1 AND position > $2 \
+           UNION ALL SELECT {joined} FROM task_views t JOIN events e ON e.aggregate_type = 'Task' AND e.aggregate_id = t.id \
+             WHERE t.owner = $1 AND e.position > $2 \
+           UNION ALL SELECT {plain} FROM events WHERE aggregate_type = 'EmailClaim' AND aggregate_id = $3 \
+             AND position > $2 AND CAST(payload AS TEXT) LIKE $4\
+         ) AS account ORDER BY position LIMIT $5"
+    );
+    let claim = normalise_email(email);
+    // User ids are random and unique: a claim naming this one names this account.
+    let names_user = format!("%{user_id}%");
+    with_pool!(db, pool => {
+        let rows = sqlx::query(&sql)
+            .bind(user_id)
+            .bind(after)
+            .bind(&claim)
+            .bind(&names_user)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+        rows.iter().map(AuditEvent::from_row).collect()
+    })
+}

@@ -24,7 +24,14 @@ pub async fn measure(
     let (base, server) = super::reads::serve(crate::router(state.clone())).await?;
     let client = reqwest::Client::new();
     let analyses = (args.requests / 10).max(1);
-    let (user_id, token) = paying_user(state, &client, &base, 5 * analyses + TIMED).await?;
+    let (user_id, token) = paying_user(
+        state,
+        &client,
+        &base,
+        "analyst@example.com",
+        5 * analyses + TIMED,
+    )
+    .await?;
     let db = state.db.writer();
     let (clara, baseline) = compare(
         |round| {
@@ -75,13 +82,13 @@ pub async fn measure(
 
 /// An active user with credits for `runs` analyses, as a real client has one: registered
 /// and activated over HTTP. Returns the user id and token.
-async fn paying_user(
+pub async fn paying_user(
     state: &AppState,
     client: &reqwest::Client,
     base: &str,
+    email: &str,
     runs: usize,
 ) -> anyhow::Result<(String, String)> {
-    let email = "analyst@example.com";
     let body = json!({"first_name": "a", "last_name": "b", "email": email, "password": "benchmark password"});
     let reply: Value = client
         .post(format!("{base}/api/v1/auth/register"))

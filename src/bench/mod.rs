@@ -2,6 +2,7 @@
 //! run, on a throw-away SQLite file and, when given, a throw-away PostgreSQL database.
 
 mod analyses;
+mod audit;
 mod debits;
 mod load;
 mod logins;
@@ -42,6 +43,7 @@ pub enum Measure {
     Login,
     Debit,
     Analysis,
+    Audit,
 }
 
 impl BenchArgs {
@@ -155,6 +157,9 @@ async fn measure_all(
     }
     if args.runs(Measure::Analysis) {
         figures.push(analyses::measure(backend, &state, args).await?);
+    }
+    if args.runs(Measure::Audit) {
+        audit::measure(backend, &state, args).await?;
     }
     Ok(())
 }

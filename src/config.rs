@@ -8,8 +8,9 @@ use crate::agent::analyzer::OpenAiSettings;
 use crate::agent::{AgentSettings, AnalyzerChoice};
 use crate::mail::{MailSettings, SmtpSettings, SmtpTls};
 
+/// What every command uses: the database, and how to log.
 #[derive(Args, Debug, Clone)]
-pub struct Config {
+pub struct Common {
     /// Where events and views live: sqlite://PATH (created on first start) or postgres://…
     #[arg(
         long,
@@ -19,163 +20,126 @@ pub struct Config {
     )]
     pub database_url: String,
 
+    /// Log line format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+/// `clara serve`'s settings.
+#[derive(Args, Debug, Clone)]
+pub struct Config {
     /// Address the HTTP server listens on.
-    #[arg(long, env = "HOST", default_value = "127.0.0.1", global = true)]
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
     pub host: String,
 
     /// Port the HTTP server listens on.
-    #[arg(long, env = "PORT", default_value_t = 8080, global = true)]
+    #[arg(long, env = "PORT", default_value_t = 8080)]
     pub port: u16,
 
     /// How many days a user token (and its session) lasts.
-    #[arg(
-        long,
-        env = "SESSION_EXPIRY_IN_DAYS",
-        default_value_t = 7,
-        global = true
-    )]
+    #[arg(long, env = "SESSION_EXPIRY_IN_DAYS", default_value_t = 7)]
     pub session_expiry_in_days: u32,
 
     /// How many minutes a one-time code lives.
-    #[arg(
-        long,
-        env = "OTP_EXPIRY_IN_MINUTES",
-        default_value_t = 10,
-        global = true
-    )]
+    #[arg(long, env = "OTP_EXPIRY_IN_MINUTES", default_value_t = 10)]
     pub otp_expiry_in_minutes: u32,
 
     /// SMTP server for outgoing mail; unset: mail is written to MAIL_OUTBOX_DIR instead.
-    #[arg(long, env = "SMTP_HOST", global = true)]
+    #[arg(long, env = "SMTP_HOST")]
     pub smtp_host: Option<String>,
 
     /// SMTP port.
-    #[arg(long, env = "SMTP_PORT", default_value_t = 587, global = true)]
+    #[arg(long, env = "SMTP_PORT", default_value_t = 587)]
     pub smtp_port: u16,
 
     /// How the SMTP connection is secured.
-    #[arg(long, env = "SMTP_TLS", value_enum, default_value_t = SmtpTls::Starttls, global = true)]
+    #[arg(long, env = "SMTP_TLS", value_enum, default_value_t = SmtpTls::Starttls)]
     pub smtp_tls: SmtpTls,
 
     /// SMTP user name (the password comes from SMTP_PASSWORD in the environment).
-    #[arg(long, env = "SMTP_USERNAME", global = true)]
+    #[arg(long, env = "SMTP_USERNAME")]
     pub smtp_username: Option<String>,
 
     /// Sender of Clara's mail.
-    #[arg(
-        long,
-        env = "MAIL_FROM",
-        default_value = "Clara <no-reply@localhost>",
-        global = true
-    )]
+    #[arg(long, env = "MAIL_FROM", default_value = "Clara <no-reply@localhost>")]
     pub mail_from: String,
 
     /// Where mail is written when SMTP is not configured.
-    #[arg(long, env = "MAIL_OUTBOX_DIR", default_value = "outbox", global = true)]
+    #[arg(long, env = "MAIL_OUTBOX_DIR", default_value = "outbox")]
     pub mail_outbox_dir: std::path::PathBuf,
 
     /// OAuth client id Google ID tokens must be issued for; unset turns Google sign-in off.
-    #[arg(long, env = "GOOGLE_CLIENT_ID", global = true)]
+    #[arg(long, env = "GOOGLE_CLIENT_ID")]
     pub google_client_id: Option<String>,
 
     /// Where Google publishes its token-signing keys (JWKS).
-    #[arg(long, env = "GOOGLE_JWKS_URL", default_value = crate::auth::google::GOOGLE_JWKS_URL, global = true)]
+    #[arg(long, env = "GOOGLE_JWKS_URL", default_value = crate::auth::google::GOOGLE_JWKS_URL)]
     pub google_jwks_url: String,
 
     /// Requests per second per credential (and per client address for calls without one);
     /// 0 turns rate limits off.
-    #[arg(
-        long,
-        env = "RATE_LIMIT_PER_SECOND",
-        default_value_t = 10,
-        global = true
-    )]
+    #[arg(long, env = "RATE_LIMIT_PER_SECOND", default_value_t = 10)]
     pub rate_limit_per_second: u32,
 
     /// Redis that processes share rate-limit budgets through (redis://HOST:PORT); unset:
     /// each process keeps its own.
-    #[arg(long, env = "RATE_LIMIT_REDIS_URL", global = true)]
+    #[arg(long, env = "RATE_LIMIT_REDIS_URL")]
     pub rate_limit_redis_url: Option<String>,
 
     /// Purchase tiers as a JSON list of {lower_limit, upper_limit, rate, stripe_price_id}
     /// (limits in USD, rate in credits per USD); default one tier, 5 to 10000 USD at 100.
-    #[arg(long, env = "CREDITS_RATE", global = true)]
+    #[arg(long, env = "CREDITS_RATE")]
     pub credits_rate: Option<String>,
 
     /// Stripe's API base URL (tests point it at a local stand-in).
     #[arg(
         long,
         env = "STRIPE_API_BASE",
-        default_value = "https://api.stripe.com/",
-        global = true
+        default_value = "https://api.stripe.com/"
     )]
     pub stripe_api_base: String,
 
     /// The web client buyers return to after Checkout: `{CLIENT_URL}/{return_path}`.
-    #[arg(
-        long,
-        env = "CLIENT_URL",
-        default_value = "http://localhost:3000",
-        global = true
-    )]
+    #[arg(long, env = "CLIENT_URL", default_value = "http://localhost:3000")]
     pub client_url: String,
 
     /// Which analyzer judges agent tasks: offline `builtin`, or `openai` (any
     /// OpenAI-compatible chat-completions server; the key comes from OPENAI_API_KEY).
-    #[arg(long, env = "AGENT_ANALYZER", value_enum, default_value_t = AnalyzerKind::Builtin, global = true)]
+    #[arg(long, env = "AGENT_ANALYZER", value_enum, default_value_t = AnalyzerKind::Builtin)]
     pub agent_analyzer: AnalyzerKind,
 
     /// Base URL of the OpenAI-compatible server (…/v1), e.g. http://127.0.0.1:11434/v1 for Ollama.
-    #[arg(long, env = "OPENAI_BASE_URL", default_value = crate::agent::analyzer::OPENAI_BASE_URL, global = true)]
+    #[arg(long, env = "OPENAI_BASE_URL", default_value = crate::agent::analyzer::OPENAI_BASE_URL)]
     pub openai_base_url: String,
 
     /// Model the openai analyzer asks.
-    #[arg(
-        long,
-        env = "OPENAI_MODEL",
-        default_value = "gpt-4o-mini",
-        global = true
-    )]
+    #[arg(long, env = "OPENAI_MODEL", default_value = "gpt-4o-mini")]
     pub openai_model: String,
 
     /// Credits one analysis costs (at most two decimals).
-    #[arg(
-        long,
-        env = "AGENT_ANALYSIS_CREDITS",
-        default_value = "20",
-        global = true
-    )]
+    #[arg(long, env = "AGENT_ANALYSIS_CREDITS", default_value = "20")]
     pub agent_analysis_credits: String,
 
     /// Largest attachment in MB; a request may carry 5 of them plus 1 MB.
-    #[arg(long, env = "AGENT_MAX_FILE_MB", default_value_t = 25, global = true)]
+    #[arg(long, env = "AGENT_MAX_FILE_MB", default_value_t = 25)]
     pub agent_max_file_mb: u32,
 
     /// Seconds an analysis may run before its task fails (and is refunded).
-    #[arg(
-        long,
-        env = "AGENT_TIMEOUT_SECONDS",
-        default_value_t = 120,
-        global = true
-    )]
+    #[arg(long, env = "AGENT_TIMEOUT_SECONDS", default_value_t = 120)]
     pub agent_timeout_seconds: u32,
 
     /// Seconds after which a task whose worker stopped answering is taken again.
-    #[arg(long, env = "AGENT_LEASE_SECONDS", default_value_t = 60, global = true)]
+    #[arg(long, env = "AGENT_LEASE_SECONDS", default_value_t = 60)]
     pub agent_lease_seconds: u32,
 
     /// Workers running tasks in this process (0: none; other processes run them).
-    #[arg(long, env = "AGENT_WORKERS", default_value_t = 2, global = true)]
+    #[arg(long, env = "AGENT_WORKERS", default_value_t = 2)]
     pub agent_workers: u16,
 
     /// Where attachments are kept: file:///PATH or s3://bucket/prefix (with the usual AWS_*
     /// variables); default a folder beside the SQLite file, or ./attachments.
-    #[arg(long, env = "ATTACHMENTS_URL", global = true)]
+    #[arg(long, env = "ATTACHMENTS_URL")]
     pub attachments_url: Option<String>,
-
-    /// Log line format.
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
-    pub log_format: LogFormat,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,7 +170,14 @@ Secrets (environment only; with SQLite they are generated on first start and kep
 Logging: RUST_LOG (default info), LOG_FORMAT (text or json). A .env file is read too.";
 
 impl Config {
-    pub fn settings(&self) -> anyhow::Result<crate::state::Settings> {
+    /// The settings from the environment alone, for `clara` run without a subcommand.
+    pub fn from_env() -> anyhow::Result<Self> {
+        use clap::{Command, FromArgMatches};
+        let matches = Self::augment_args(Command::new("clara")).try_get_matches_from(["clara"])?;
+        Ok(Self::from_arg_matches(&matches)?)
+    }
+
+    pub fn settings(&self, database_url: &str) -> anyhow::Result<crate::state::Settings> {
         let credit_rates = match &self.credits_rate {
             Some(json) => crate::stripe::rates::parse_tiers(json)?,
             None => crate::stripe::rates::default_tiers(),
@@ -243,12 +214,12 @@ impl Config {
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
                 .collect(),
-            agent: self.agent_settings()?,
+            agent: self.agent_settings(database_url)?,
             ..crate::state::Settings::default()
         })
     }
 
-    fn agent_settings(&self) -> anyhow::Result<AgentSettings> {
+    fn agent_settings(&self, database_url: &str) -> anyhow::Result<AgentSettings> {
         let price = clara_aggregates::money::parse_minor(&self.agent_analysis_credits)
             .filter(|price| *price > 0)
             .ok_or_else(|| {
@@ -274,7 +245,7 @@ impl Config {
             workers: usize::from(self.agent_workers),
             attachments_url: match &self.attachments_url {
                 Some(url) => url.clone(),
-                None => default_attachments(&self.database_url),
+                None => default_attachments(database_url),
             },
         })
     }
@@ -283,11 +254,20 @@ impl Config {
 /// A folder beside the SQLite file (`clara.db` → `clara.db.attachments`), else
 /// `attachments` in the working directory.
 fn default_attachments(database_url: &str) -> String {
-    match database_url.strip_prefix("sqlite://") {
-        Some(path) => {
-            let file = path.split('?').next().unwrap_or(path);
-            format!("{file}.attachments")
+    crate::secrets::sqlite_path(database_url).map_or_else(
+        || "attachments".into(),
+        |file| format!("{}.attachments", file.display()),
+    )
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
         }
-        None => "attachments".into(),
+        _ => url.to_string(),
     }
 }

@@ -65,13 +65,18 @@ impl Secrets {
     }
 }
 
-/// `<database file>.keys` for a `sqlite://PATH` URL; `None` for PostgreSQL or in-memory SQLite.
-fn key_file(database_url: &str) -> Option<PathBuf> {
+/// The file of a `sqlite://PATH` URL; `None` for PostgreSQL or in-memory SQLite.
+pub fn sqlite_path(database_url: &str) -> Option<PathBuf> {
     let path = database_url
         .strip_prefix("sqlite://")
         .or_else(|| database_url.strip_prefix("sqlite:"))?;
     let path = path.split('?').next()?;
-    (!path.is_empty() && !path.contains(":memory:")).then(|| PathBuf::from(format!("{path}.keys")))
+    (!path.is_empty() && !path.contains(":memory:")).then(|| PathBuf::from(path))
+}
+
+/// `<database file>.keys` for a `sqlite://PATH` URL; `None` for PostgreSQL or in-memory SQLite.
+pub fn key_file(database_url: &str) -> Option<PathBuf> {
+    sqlite_path(database_url).map(|path| PathBuf::from(format!("{}.keys", path.display())))
 }
 
 fn load_or_create(file: &Path) -> anyhow::Result<Secrets> {

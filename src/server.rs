@@ -7,7 +7,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::auth::password::Passwords;
-use crate::config::Config;
+use crate::config::{redact, Common, Config};
 use crate::secrets::Secrets;
 use crate::state::AppState;
 use crate::storage::Db;
@@ -17,21 +17,34 @@ const PROJECTOR_INTERVAL: Duration = Duration::from_millis(500);
 /// How often the mail dispatcher looks for codes to send when nobody nudges it.
 const MAILER_INTERVAL: Duration = Duration::from_secs(2);
 
-/// Connects to and migrates the configured database.
-pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
-    let db = Db::connect(&config.database_url).await?;
+/// Connects to and migrates the configured database (creating a SQLite file if missing).
+pub async fn open_database(common: &Common) -> anyhow::Result<Db> {
+    let db = Db::connect(&common.database_url).await?;
     db.migrate().await?;
     Ok(db)
 }
 
-pub async fn serve(config: &Config) -> anyhow::Result<()> {
-    let db = open_database(config).await?;
-    let secrets = Secrets::resolve(&config.database_url)?;
+/// [`open_database`] for commands that read an existing log: a SQLite file that does not
+/// exist is refused, not created empty.
+pub async fn open_existing_database(common: &Common) -> anyhow::Result<Db> {
+    if let Some(path) = crate::secrets::sqlite_path(&common.database_url) {
+        anyhow::ensure!(
+            path.exists(),
+            "{} does not exist: check DATABASE_URL (or --database-url); `clara serve` or `clara migrate` creates a new database",
+            path.display()
+        );
+    }
+    open_database(common).await
+}
+
+pub async fn serve(common: &Common, config: &Config) -> anyhow::Result<()> {
+    let db = open_database(common).await?;
+    let secrets = Secrets::resolve(&common.database_url)?;
     let state = AppState::new(
         db.clone(),
         secrets,
         Passwords::production(),
-        config.settings()?,
+        config.settings(&common.database_url)?,
     )?;
     let report = state
         .projector
@@ -62,7 +75,20 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
             "cannot listen on {address}; is another process using it? Set HOST/PORT to change it"
         )
     })?;
-    tracing::info!(address = %listener.local_addr()?, database = db_kind(&db), "clara is listening");
+    let url = format!("http://{}", listener.local_addr()?);
+    let keys = crate::secrets::key_file(&common.database_url).map_or_else(
+        || "the environment".to_string(),
+        |file| file.display().to_string(),
+    );
+    let settings = &state.settings;
+    let mail_to = match &settings.mail.smtp {
+        Some(smtp) => format!("SMTP {}:{}", smtp.host, smtp.port),
+        None => format!("the folder {}", settings.mail.outbox_dir.display()),
+    };
+    let database = redact(&common.database_url);
+    let attachments = &settings.agent.attachments_url;
+    tracing::info!(%url, %database, %keys, mail = %mail_to, %attachments,
+        "Clara is listening on {url}: database {database}, keys in {keys}, mail to {mail_to}, attachments in {attachments}");
     let read_timeout = state.settings.read_timeout;
     crate::listen::serve(
         listener,
@@ -79,13 +105,6 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     db.close().await;
     tracing::info!("clara stopped");
     Ok(())
-}
-
-fn db_kind(db: &Db) -> &'static str {
-    match db {
-        Db::Sqlite(..) => "sqlite",
-        Db::Postgres(_) => "postgres",
-    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM; in-flight requests then finish before the server stops.

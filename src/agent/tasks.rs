@@ -24,7 +24,6 @@ pub struct Upload {
 /// decides again, for real, when the task is created).
 pub async fn admit(state: &AppState, user_id: &str) -> Result<(), AppError> {
     if let Some(setting) = state.analyzer.missing_setting() {
-        tracing::error!(setting, "analysis refused: the analyzer needs {setting}");
         return Err(AppError::Unavailable(format!("{setting} is not set")));
     }
     if state.wallets.load(user_id).await?.balance() < state.settings.agent.price {

@@ -117,9 +117,10 @@ async fn seed(db: &Db, owner: &str) -> anyhow::Result<()> {
         } else {
             format!("user_bench_audit_{account:015}")
         };
-        let first_user_sequence: i64 = with_pool!(db, pool => sqlx::query_scalar(
-            "SELECT COALESCE(MAX(sequence), 0) FROM events WHERE aggregate_type = 'User' AND aggregate_id = $1").bind(&user).fetch_one(pool).await?);
-        let (mut user_seq, mut wallet_seq) = (first_user_sequence, 0i64);
+        let (mut user_seq, mut wallet_seq) = (
+            last_sequence(db, "User", &user).await?,
+            last_sequence(db, "Wallet", &user).await?,
+        );
         if user_seq == 0 {
             user_seq += 1;
             rows.push(row("User", &user, user_seq, "Registered", json!({"Registered": {
@@ -164,6 +165,14 @@ async fn seed(db: &Db, owner: &str) -> anyhow::Result<()> {
     insert(db, &rows).await?;
     bar.finish_and_clear();
     Ok(())
+}
+
+/// The sequence of the last event of aggregate `id` (0 when it has none).
+async fn last_sequence(db: &Db, aggregate: &str, id: &str) -> Result<i64, sqlx::Error> {
+    let sql = "SELECT COALESCE(MAX(sequence), 0) FROM events WHERE aggregate_type = $1 AND aggregate_id = $2";
+    Ok(
+        with_pool!(db, pool => sqlx::query_scalar(sql).bind(aggregate).bind(id).fetch_one(pool).await?),
+    )
 }
 
 type Row = (&'static str, String, i64, &'static str, Value);

@@ -9,20 +9,20 @@ use crate::audit::as_of::user_as_of;
 use crate::audit::history::{history, MAX_LIMIT};
 use crate::audit::AuditEvent;
 use crate::clock::{http_date, now_ms, parse_instant};
-use crate::config::Config;
-use crate::server::open_database;
+use crate::config::Common;
+use crate::server::open_existing_database;
 use crate::storage::views;
 
 /// Characters of an event's data shown in the table.
 const DATA_WIDTH: usize = 70;
 
 pub async fn run(
-    config: &Config,
+    common: &Common,
     user_id: &str,
     as_of: Option<&str>,
     as_json: bool,
 ) -> anyhow::Result<()> {
-    let db = open_database(config).await?;
+    let db = open_existing_database(common).await?;
     let Some(user) = views::user(&db, user_id).await? else {
         anyhow::bail!("no user {user_id} in this database");
     };

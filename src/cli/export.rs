@@ -5,11 +5,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::io::AsyncWriteExt;
 
 use crate::audit::export::{count_after, ndjson};
-use crate::config::Config;
-use crate::server::open_database;
+use crate::config::Common;
+use crate::server::open_existing_database;
 
-pub async fn run(config: &Config, after: i64) -> anyhow::Result<()> {
-    let db = open_database(config).await?;
+pub async fn run(common: &Common, after: i64) -> anyhow::Result<()> {
+    let db = open_existing_database(common).await?;
     let total = count_after(&db, after).await?;
     let bar = ProgressBar::new(u64::try_from(total).unwrap_or(0));
     bar.set_style(

@@ -6,7 +6,7 @@ mod replay;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{Config, SECRET_VARIABLES};
+use crate::config::{redact, Common, Config, SECRET_VARIABLES};
 use crate::server::{open_database, serve};
 
 #[derive(Parser, Debug)]
@@ -21,7 +21,7 @@ use crate::server::{open_database, serve};
 )]
 pub struct Cli {
     #[command(flatten)]
-    config: Config,
+    common: Common,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -30,8 +30,9 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the HTTP service (the default): applies migrations, catches the views up with the
-    /// event log, then serves until SIGTERM or Ctrl-C.
-    Serve,
+    /// event log, then serves until SIGTERM or Ctrl-C. Without the subcommand, every setting
+    /// comes from the environment.
+    Serve(Box<Config>),
     /// Apply the embedded database migrations and exit.
     Migrate,
     /// Drop every view and rebuild it from the event log, showing progress, then print how
@@ -69,44 +70,33 @@ enum Command {
 
 pub async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let command = cli.command.unwrap_or(Command::Serve);
+    let command = match cli.command {
+        Some(command) => command,
+        None => Command::Serve(Box::new(Config::from_env()?)),
+    };
     // sqlx logs every statement at info; keep those out unless asked for. The benchmark
     // measures the stack, not the terminal, so it logs only warnings.
     let default_filter = match command {
         Command::Bench(_) | Command::Export { .. } | Command::Audit { .. } => "warn",
         _ => "info,sqlx=warn",
     };
-    crate::telemetry::init(cli.config.log_format, default_filter);
+    let common = &cli.common;
+    crate::telemetry::init(common.log_format, default_filter);
     match command {
-        Command::Serve => serve(&cli.config).await,
+        Command::Serve(config) => serve(common, &config).await,
         Command::Migrate => {
-            open_database(&cli.config).await?;
-            println!(
-                "Migrations applied to {}.",
-                redact(&cli.config.database_url)
-            );
+            open_database(common).await?;
+            println!("Migrations applied to {}.", redact(&common.database_url));
             Ok(())
         }
-        Command::Replay { verify: false } => replay::run(&cli.config).await,
-        Command::Replay { verify: true } => replay::verify(&cli.config).await,
-        Command::Export { after } => export::run(&cli.config, after).await,
+        Command::Replay { verify: false } => replay::run(common).await,
+        Command::Replay { verify: true } => replay::verify(common).await,
+        Command::Export { after } => export::run(common, after).await,
         Command::Audit {
             user_id,
             as_of,
             json,
-        } => audit::run(&cli.config, &user_id, as_of.as_deref(), json).await,
+        } => audit::run(common, &user_id, as_of.as_deref(), json).await,
         Command::Bench(args) => crate::bench::run(&args).await,
-    }
-}
-
-/// A database URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            let user = credentials.split(':').next().unwrap_or_default();
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_string(),
     }
 }

@@ -2,15 +2,15 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::Config;
-use crate::server::open_database;
+use crate::config::Common;
+use crate::server::open_existing_database;
 use clara_projections::ViewSet;
 
 use crate::storage::Projector;
 use crate::with_pool;
 
-pub async fn run(config: &Config) -> anyhow::Result<()> {
-    let db = open_database(config).await?;
+pub async fn run(common: &Common) -> anyhow::Result<()> {
+    let db = open_existing_database(common).await?;
     let total: i64 = with_pool!(&db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM events").fetch_one(pool).await?);
     let bar = ProgressBar::new(u64::try_from(total).unwrap_or(0));
     bar.set_style(
@@ -39,8 +39,8 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
 }
 
 /// `clara replay --verify`: the live views against a fresh fold of the log.
-pub async fn verify(config: &Config) -> anyhow::Result<()> {
-    let db = open_database(config).await?;
+pub async fn verify(common: &Common) -> anyhow::Result<()> {
+    let db = open_existing_database(common).await?;
     let bar = ProgressBar::new_spinner();
     bar.set_style(ProgressStyle::with_template(
         "{spinner} folding the log: {pos} events",

@@ -101,7 +101,7 @@ impl IntoResponse for ApiError {
                 tracing::error!(error = %format!("{error:#}"), "request failed")
             }
             ApiError::Unavailable(reason) => {
-                tracing::warn!(reason = %reason, "dependency unavailable")
+                tracing::warn!(reason = %reason, "answered 503: {reason}")
             }
             _ => {}
         }

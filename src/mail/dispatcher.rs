@@ -158,8 +158,10 @@ impl Mailer {
 
     /// The mail carrying the code of `issued`; a code that has expired is not worth sending.
     fn message(&self, issued: Issued, now: i64) -> Result<lettre::Message, SendError> {
-        let minutes_left = (issued.expires_at_ms - now) / 60_000;
-        if minutes_left < 1 {
+        let left_ms = issued.expires_at_ms - now;
+        // Rounded up: a code of 10 minutes mailed a moment after it was issued says 10.
+        let minutes_left = (left_ms + 59_999) / 60_000;
+        if left_ms <= 0 {
             return Err(SendError::Permanent(anyhow::anyhow!(
                 "the code expired before it could be sent"
             )));

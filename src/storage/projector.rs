@@ -44,7 +44,11 @@ impl Projector {
     pub async fn catch_up(&self) -> anyhow::Result<FoldReport> {
         // A read-only look first: most calls find nothing new.
         if !checkpoints::behind(&self.db, CHECKPOINT).await? {
-            return Ok(FoldReport::default());
+            let position = checkpoints::position(&self.db, CHECKPOINT).await?;
+            return Ok(FoldReport {
+                position,
+                ..FoldReport::default()
+            });
         }
         self.catch_up_after_write().await
     }

@@ -11,7 +11,8 @@ const CLARA: &str = env!("CARGO_BIN_EXE_clara");
 
 crate::on_both_backends!(
     replay_rebuilds_the_views_and_reports_counts,
-    serve_answers_logs_json_and_stops_on_sigterm
+    serve_answers_logs_json_and_stops_on_sigterm,
+    a_restarted_server_says_where_it_is_in_plain_text,
 );
 
 fn clara(database_url: &str) -> Command {
@@ -38,13 +39,55 @@ fn help_explains_every_command() {
     ] {
         assert!(help.contains(word), "--help lacks {word}:\n{help}");
     }
-    let replay = Command::new(CLARA)
-        .args(["replay", "--help"])
-        .output()
-        .unwrap();
-    assert!(String::from_utf8(replay.stdout)
-        .unwrap()
-        .contains("rebuild"));
+    let help_of = |command: &str| {
+        let output = Command::new(CLARA)
+            .args([command, "--help"])
+            .output()
+            .unwrap();
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let replay = help_of("replay");
+    assert!(replay.contains("rebuild"));
+    assert!(replay.contains("--database-url"));
+    // Each command shows only the flags it uses.
+    for server_only in [
+        "--port",
+        "--smtp-host",
+        "--google-client-id",
+        "--rate-limit-per-second",
+        "--agent-workers",
+    ] {
+        assert!(
+            !replay.contains(server_only),
+            "replay --help lists {server_only}:\n{replay}"
+        );
+        assert!(
+            help_of("serve").contains(server_only),
+            "serve --help lacks {server_only}"
+        );
+    }
+}
+
+#[test]
+fn commands_that_read_a_log_refuse_a_sqlite_file_that_does_not_exist() {
+    let dir = std::env::temp_dir().join(format!("clara-missing-{}", std::process::id()));
+    let file = dir.join("no-such.db");
+    let url = format!("sqlite://{}", file.display());
+    for args in [
+        vec!["replay", "--verify"],
+        vec!["replay"],
+        vec!["export"],
+        vec!["audit", "user_x"],
+    ] {
+        let output = clara(&url).args(&args).output().unwrap();
+        assert!(
+            !output.status.success(),
+            "clara {args:?} on a missing file fails"
+        );
+        let error = String::from_utf8(output.stderr).unwrap();
+        assert!(error.contains("does not exist"), "{error}");
+        assert!(!file.exists() && !dir.exists(), "nothing was created");
+    }
 }
 
 #[test]
@@ -148,6 +191,14 @@ async fn serve_answers_logs_json_and_stops_on_sigterm(backend: Backend) {
         .to_string();
     // With no SMTP configured, the activation mail lands in the outbox.
     let code = crate::mailbox::nth_code(&outbox, "c@example.com", 1).await;
+    // Not configured: the 503 says nothing to the caller, the log says what is missing.
+    let webhook = client
+        .post(format!("{base}/api/v1/stripe/settle"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(webhook.status(), StatusCode::SERVICE_UNAVAILABLE);
 
     let sent = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -182,9 +233,84 @@ async fn serve_answers_logs_json_and_stops_on_sigterm(backend: Backend) {
         logs.contains(outbox.to_str().unwrap()),
         "the outbox mail's path is logged"
     );
+    let missing = lines
+        .iter()
+        .filter(|l| {
+            l["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("STRIPE_WEBHOOK_SECRET is not set"))
+        })
+        .count();
+    assert_eq!(
+        missing, 1,
+        "the missing setting is logged once for the request"
+    );
     let numbers: Vec<&str> = logs.split(|c: char| !c.is_ascii_digit()).collect();
     assert!(
         !numbers.contains(&code.as_str()),
         "the code leaked into the logs"
+    );
+}
+
+/// The first lines of a start: where it listens, the database, keys and mail, and the log
+/// position the views reached; plain text when written to a pipe (no colour codes).
+async fn a_restarted_server_says_where_it_is_in_plain_text(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    app.register("ada@example.com").await;
+    let events = app.count_events(None).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let outbox = app.outbox.join("served");
+    let mut child = clara(&app.database_url)
+        .env("PORT", port.to_string())
+        .env("MAIL_OUTBOX_DIR", &outbox)
+        .env("PUBLIC_API_KEY", app.public_key())
+        .env("PRIVATE_API_KEY", app.private_key())
+        .env("JWT_SECRET", "a test secret that is long enough")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client
+            .get(format!("http://127.0.0.1:{port}/health"))
+            .send()
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let stopped = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let _ = child.wait();
+    let output = child.wait_with_output().unwrap();
+    let logs =
+        String::from_utf8(output.stdout).unwrap() + &String::from_utf8(output.stderr).unwrap();
+    assert!(
+        !logs.contains('\u{1b}'),
+        "no colour codes in a pipe: {logs}"
+    );
+    assert!(
+        logs.contains(&format!(
+            "Clara is listening on http://127.0.0.1:{port}: database "
+        )),
+        "{logs}"
+    );
+    assert!(
+        logs.contains(&format!("mail to the folder {}", outbox.display())),
+        "{logs}"
+    );
+    assert!(
+        logs.contains(&format!("position={events}")),
+        "the views' position after a restart: {logs}"
     );
 }

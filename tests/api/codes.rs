@@ -53,6 +53,11 @@ async fn registration_mails_an_activation_code_that_activates_once(backend: Back
     let app = TestApp::with_mail(backend).await;
     app.register(ADA).await;
     let code = app.code(ADA, 1).await;
+    let mail = &crate::mailbox::mails_to(&app.smtp.as_ref().unwrap().dir, ADA)[0];
+    assert!(
+        mail.contains("It expires in 10 minutes"),
+        "a code of 10 minutes, mailed at once, says 10: {mail}"
+    );
     let reply = activate(&app, ADA, &code).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert_eq!(reply.json["message"], "User activated successfully.");

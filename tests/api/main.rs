@@ -31,6 +31,7 @@ mod profile;
 mod projector;
 mod rate_limits;
 mod read_timeouts;
+mod readme;
 mod refusals;
 mod register;
 mod s3_attachments;

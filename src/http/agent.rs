@@ -10,7 +10,7 @@ use super::error::ApiError;
 use super::path::Path;
 use super::success;
 use super::tasks::task_object;
-use super::upload::read_form;
+use super::upload::{read_form, MAX_CONTENT_CHARS};
 use crate::agent::{attachments, tasks};
 use crate::state::AppState;
 
@@ -43,7 +43,33 @@ pub async fn analysis(
     // Forms are held in memory while read (up to 5 files at the limit each): a few at a time.
     let _reading = state.uploads.acquire().await.map_err(anyhow::Error::from)?;
     let form = read_form(multipart, state.settings.agent.max_file_bytes).await?;
-    let task = tasks::submit(&state, &user_id, form.content, form.uploads, &caller.meta).await?;
+    created(&state, &caller, &user_id, form.content, form.uploads).await
+}
+
+/// An analysis of a text alone (the MCP tool's), by the same rules as the form's content.
+pub async fn analyse_text(
+    state: &AppState,
+    caller: &Caller,
+    user_id: &str,
+    content: String,
+) -> Result<Response, ApiError> {
+    caller.require_active_or_admin(state, user_id).await?;
+    tasks::admit(state, user_id).await?;
+    let too_long = content.chars().count() > MAX_CONTENT_CHARS;
+    if content.trim().is_empty() || too_long {
+        return Err(ApiError::InvalidSchema);
+    }
+    created(state, caller, user_id, content, Vec::new()).await
+}
+
+async fn created(
+    state: &AppState,
+    caller: &Caller,
+    user_id: &str,
+    content: String,
+    uploads: Vec<tasks::Upload>,
+) -> Result<Response, ApiError> {
+    let task = tasks::submit(state, user_id, content, uploads, &caller.meta).await?;
     Ok(success(
         StatusCode::CREATED,
         "Task created successfully.",

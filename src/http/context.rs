@@ -55,13 +55,29 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Verified {
-            credential,
-            principal,
-        } = match parts.extensions.remove::<Verified>() {
+        let verified = match parts.extensions.remove::<Verified>() {
             Some(verified) => verified,
             None => Verified::resolve(&parts.headers, state).await?,
         };
+        Ok(Caller::of(verified, parts))
+    }
+}
+
+impl Caller {
+    /// The caller of a request whose parts are only lent (as MCP hands them to a tool).
+    pub async fn from_parts(parts: &Parts, state: &AppState) -> Result<Self, ApiError> {
+        let verified = match parts.extensions.get::<Verified>() {
+            Some(verified) => verified.clone(),
+            None => Verified::resolve(&parts.headers, state).await?,
+        };
+        Ok(Caller::of(verified, parts))
+    }
+
+    fn of(verified: Verified, parts: &Parts) -> Self {
+        let Verified {
+            credential,
+            principal,
+        } = verified;
         // Without a verified principal (a sign-in, a Google token, the webhook) the caller
         // is the public; routes that know better say so.
         let actor = principal
@@ -79,15 +95,18 @@ impl FromRequestParts<AppState> for Caller {
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|info| info.0.ip().to_string()),
         };
-        Ok(Caller {
+        Caller {
             credential,
             principal,
             meta,
-        })
+        }
     }
-}
 
-impl Caller {
+    /// The user the verified credential acts as, if it is a user's.
+    pub fn own_user_id(&self) -> Option<&str> {
+        self.principal.as_ref().and_then(Principal::user_id)
+    }
+
     /// The verified principal; 401 when there is none.
     fn principal(&self) -> Result<&Principal, ApiError> {
         self.principal.as_ref().ok_or(ApiError::Unauthorized)

@@ -10,6 +10,7 @@ mod codes;
 pub mod context;
 mod envelope;
 mod error;
+mod mcp;
 mod page;
 mod path;
 pub mod rate_limit;
@@ -100,7 +101,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/version", get(system::version))
         .route("/health", get(system::health))
         .route("/version", get(system::version));
-    api.fallback(|| async { ApiError::RouteNotFound })
+    let mcp = tower::ServiceBuilder::new()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            mcp::authorize,
+        ))
+        .service(mcp::service(state.clone()));
+    api.nest_service("/mcp", mcp)
+        .fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::enforce))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -25,6 +25,7 @@ mod google;
 mod health;
 mod hostile_input;
 mod mail_failures;
+mod mcp;
 mod old_events;
 mod openai_analyzer;
 mod profile;

@@ -17,6 +17,7 @@ pub mod ids;
 pub mod limits;
 pub mod listen;
 pub mod mail;
+pub mod meter;
 pub mod secrets;
 pub mod server;
 pub mod state;

@@ -104,6 +104,7 @@ impl AppState {
         passwords: Passwords,
         settings: Settings,
     ) -> anyhow::Result<Self> {
+        crate::meter::handle();
         let projector = Arc::new(Projector::new(db.clone()));
         let clock = Clock::default();
         let otp = Arc::new(OtpCodes::new(&secrets.jwt_secret));

@@ -79,6 +79,7 @@ pub async fn submit(
         .execute_with::<Task, AppError>(user_id, charge, &state.tasks, follow, meta)
         .await?;
     state.work.notify_waiters();
+    crate::meter::task("created");
     match committed
         .views
         .and_then(|mut views| views.tasks.remove(&task_id))
@@ -110,10 +111,18 @@ pub async fn commit(
             (task.user_id().to_string(), command)
         })
     };
-    Ok(state
+    let committed = state
         .tasks
         .execute_with::<_, AppError>(task_id, command, &state.wallets, refund, meta)
-        .await?)
+        .await?;
+    for event in &committed.first {
+        match event {
+            TaskEvent::Completed { .. } => crate::meter::task("completed"),
+            TaskEvent::Failed { .. } => crate::meter::task("failed"),
+            _ => {}
+        }
+    }
+    Ok(committed)
 }
 
 /// A task as it is when just created, for when no view of it can be read yet.

@@ -74,6 +74,7 @@ where
             }
             AppendError::Store(e) => CommitError::Store(e),
         })?;
+        crate::meter::events_appended(rows.len());
         if views.is_none() {
             if let Err(error) = inner.projector.catch_up_after_write().await {
                 tracing::warn!(%error, "the views could not be caught up after a commit");

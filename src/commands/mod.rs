@@ -153,7 +153,7 @@ where
         command: A::Command,
         meta: &Meta,
     ) -> Result<Committed<A>, CommitError<A::Error>> {
-        self.attempt(id, None, command, meta).await
+        counted::<A, _, _>(self.attempt(id, None, command, meta).await)
     }
 
     /// [`CommandBus::execute`] on an aggregate the caller has just loaded: the first attempt
@@ -166,7 +166,8 @@ where
     ) -> Result<Committed<A>, CommitError<A::Error>> {
         let id = loaded.0.aggregate_id.clone();
         let mut first = Some(loaded);
-        retry_on_conflict(|| self.attempt(&id, first.take(), command.clone(), meta)).await
+        let result = retry_on_conflict(|| self.attempt(&id, first.take(), command.clone(), meta));
+        counted::<A, _, _>(result.await)
     }
 
     /// One attempt in this process's turn for the aggregate, on the state given or a fresh
@@ -237,7 +238,8 @@ where
         command: A::Command,
         meta: &Meta,
     ) -> Result<Committed<A>, CommitError<A::Error>> {
-        retry_on_conflict(|| self.attempt(id, None, command.clone(), meta)).await
+        let result = retry_on_conflict(|| self.attempt(id, None, command.clone(), meta)).await;
+        counted::<A, _, _>(result)
     }
 }
 
@@ -272,6 +274,18 @@ where
             other => return other,
         }
     }
+}
+
+/// Counts a command's end in `clara_commands_total`, by aggregate type and outcome.
+fn counted<A: Aggregate, T, E>(result: Result<T, CommitError<E>>) -> Result<T, CommitError<E>> {
+    let outcome = match &result {
+        Ok(_) => "committed",
+        Err(CommitError::Domain(_)) => "refused",
+        Err(CommitError::Conflict) => "conflict",
+        Err(CommitError::Store(_)) => "failed",
+    };
+    crate::meter::command(A::TYPE, outcome);
+    result
 }
 
 /// Errors that can mean a lost race, worth another try.

@@ -35,7 +35,9 @@ where
         B::Command: Clone,
         E: From<A::Error> + From<B::Error>,
     {
-        retry_on_conflict(|| self.attempt_with(id, command.clone(), other, &follow, meta)).await
+        let result =
+            retry_on_conflict(|| self.attempt_with(id, command.clone(), other, &follow, meta));
+        super::counted::<A, _, _>(result.await)
     }
 
     async fn attempt_with<B, E>(

@@ -1,8 +1,8 @@
-//! Health and Version.
+//! Health, Version and the Prometheus metrics.
 
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::error::ApiError;
@@ -10,6 +10,16 @@ use super::success;
 use crate::state::AppState;
 
 /// 200 when the database answers, 503 in the envelope when it does not.
+/// `GET /metrics`: Prometheus text, no auth; the projector's lag is measured as it is asked.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    if let Ok(lag) = crate::storage::checkpoints::projector_lag(&state.db).await {
+        crate::meter::projector_lag(lag);
+    }
+    let text = crate::meter::handle().render();
+    let content_type = [(header::CONTENT_TYPE, "text/plain; version=0.0.4")];
+    (content_type, text).into_response()
+}
+
 pub async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
     state
         .db

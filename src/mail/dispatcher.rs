@@ -108,8 +108,20 @@ impl Mailer {
         Ok(sent)
     }
 
-    /// Sends the mail `record` asks for, if any and if it is this dispatcher's to send.
+    /// [`Mailer::attempt`], counted by outcome.
     async fn deliver(&self, record: &LogRecord) -> Result<Outcome, sqlx::Error> {
+        let outcome = self.attempt(record).await?;
+        match outcome {
+            Outcome::Sent => crate::meter::mail("sent"),
+            Outcome::Retrying => crate::meter::mail("retrying"),
+            Outcome::Failed => crate::meter::mail("given_up"),
+            Outcome::Skipped => {}
+        }
+        Ok(outcome)
+    }
+
+    /// Sends the mail `record` asks for, if any and if it is this dispatcher's to send.
+    async fn attempt(&self, record: &LogRecord) -> Result<Outcome, sqlx::Error> {
         let Some(issued) = otp_issued(record) else {
             return Ok(Outcome::Skipped);
         };

@@ -17,6 +17,13 @@ pub async fn move_forward(db: &Db, name: &str, position: i64) -> Result<(), sqlx
     with_pool!(&db.writer(), pool => sqlx::query(sql).bind(position).bind(name).execute(pool).await.map(drop))
 }
 
+/// Events in the log past the views' checkpoint.
+pub async fn projector_lag(db: &Db) -> Result<i64, sqlx::Error> {
+    let sql = "SELECT COALESCE(MAX(position), 0) - \
+               (SELECT position FROM projector_checkpoints WHERE name = $1) FROM events";
+    with_pool!(db, pool => sqlx::query_scalar(sql).bind(crate::storage::fold::CHECKPOINT).fetch_one(pool).await)
+}
+
 /// Whether the log holds events past checkpoint `name`. Positions become visible in commit
 /// order, so every event committed before this call is counted.
 pub async fn behind(db: &Db, name: &str) -> Result<bool, sqlx::Error> {

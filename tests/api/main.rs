@@ -26,6 +26,7 @@ mod health;
 mod hostile_input;
 mod mail_failures;
 mod mcp;
+mod metrics;
 mod old_events;
 mod openai_analyzer;
 mod profile;

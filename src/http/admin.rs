@@ -12,6 +12,7 @@ use serde_json::Number;
 use super::body::{parse, RawBody, Validate};
 use super::context::Caller;
 use super::error::ApiError;
+use super::openapi::Envelope;
 use super::page::page;
 use super::path::Path;
 use super::render::user;
@@ -21,6 +22,7 @@ use crate::state::AppState;
 use crate::storage::views;
 
 /// `GET /users?limit=&offset=` with the private key: users, oldest first.
+#[utoipa::path(get, path = "/api/v1/users", tag = "admin", params(("limit" = i64, Query, description = "Items to return, 0 to 100"), ("offset" = i64, Query, description = "Items to skip")), responses((status = 200, description = "Users, oldest first", body = Envelope)), security(("private_key" = [])))]
 pub async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
@@ -33,9 +35,11 @@ pub async fn list_users(
     Ok(success(StatusCode::OK, "Users fetched successfully.", data))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreditsBody {
+    /// The new balance, at most two decimals.
+    #[schema(value_type = f64)]
     credits: Number,
 }
 
@@ -52,6 +56,7 @@ fn minor_units(number: &Number) -> Option<i64> {
 }
 
 /// `PUT /users/{user_id}/credits` with the private key: sets the balance.
+#[utoipa::path(put, path = "/api/v1/users/{user_id}/credits", tag = "admin", params(("user_id" = String, Path, description = "A `user_…` id")), request_body = CreditsBody, responses((status = 200, description = "The user with the new balance", body = Envelope)), security(("private_key" = [])))]
 pub async fn set_credits(
     State(state): State<AppState>,
     caller: Caller,

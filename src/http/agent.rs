@@ -7,6 +7,7 @@ use axum::response::Response;
 
 use super::context::Caller;
 use super::error::ApiError;
+use super::openapi::{AnalysisForm, Envelope};
 use super::path::Path;
 use super::success;
 use super::tasks::task_object;
@@ -16,6 +17,7 @@ use crate::state::AppState;
 
 /// `GET /users/{user_id}/agent/supported_attachments`: the owner's token or API key on an
 /// active account, or the private key.
+#[utoipa::path(get, path = "/api/v1/users/{user_id}/agent/supported_attachments", tag = "agent", params(("user_id" = String, Path, description = "A `user_…` id")), responses((status = 200, description = "Extensions by category", body = Envelope)), security(("user_token" = []), ("api_key" = []), ("private_key" = [])))]
 pub async fn supported_attachments(
     State(state): State<AppState>,
     caller: Caller,
@@ -31,6 +33,7 @@ pub async fn supported_attachments(
 
 /// `POST /users/{user_id}/agent/analysis`: a paid task from a multipart form; the caller,
 /// the analyzer's configuration and the balance are checked before a byte of it is read.
+#[utoipa::path(post, path = "/api/v1/users/{user_id}/agent/analysis", tag = "agent", params(("user_id" = String, Path, description = "A `user_…` id")), request_body(content = inline(AnalysisForm), content_type = "multipart/form-data"), responses((status = 201, description = "A PENDING task, charged", body = Envelope)), security(("user_token" = []), ("api_key" = []), ("private_key" = [])))]
 pub async fn analysis(
     State(state): State<AppState>,
     caller: Caller,

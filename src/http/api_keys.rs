@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::context::Caller;
 use super::error::ApiError;
+use super::openapi::Envelope;
 use super::path::Path;
 use super::render::http_date;
 use super::success;
@@ -25,6 +26,7 @@ fn api_key_object(key: &ApiKeyView, token: &str) -> Value {
 }
 
 /// `GET /users/{user_id}/api_key` with the user's own token.
+#[utoipa::path(get, path = "/api/v1/users/{user_id}/api_key", tag = "api keys", params(("user_id" = String, Path, description = "A `user_…` id")), responses((status = 200, description = "The API key", body = Envelope)), security(("user_token" = [])))]
 pub async fn view(
     State(state): State<AppState>,
     caller: Caller,
@@ -40,6 +42,7 @@ pub async fn view(
 }
 
 /// `POST /users/{user_id}/api_key` with the user's own token: 201 with the new key.
+#[utoipa::path(post, path = "/api/v1/users/{user_id}/api_key", tag = "api keys", params(("user_id" = String, Path, description = "A `user_…` id")), responses((status = 201, description = "A new API key; the old one stops working", body = Envelope)), security(("user_token" = [])))]
 pub async fn reset(
     State(state): State<AppState>,
     caller: Caller,

@@ -9,6 +9,7 @@ use super::body::{parse, parse_optional, RawBody, Validate};
 use super::codes::CodeBody;
 use super::context::Caller;
 use super::error::ApiError;
+use super::openapi::Envelope;
 use super::validate::{is_email, is_name, is_password};
 use super::{render, success};
 use crate::accounts::register::{register as register_user, NewUser};
@@ -16,7 +17,7 @@ use crate::accounts::session;
 use crate::auth::credential::Credential;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterBody {
     first_name: String,
@@ -35,6 +36,7 @@ impl Validate for RegisterBody {
 }
 
 /// `POST /auth/register` with the public key: 201 with the new, inactive user and a token.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterBody, responses((status = 201, description = "The new, inactive user and a token", body = Envelope)), security(("public_key" = [])))]
 pub async fn register(
     State(state): State<AppState>,
     caller: Caller,
@@ -58,6 +60,7 @@ pub async fn register(
 
 /// `POST /auth/session` with Basic credentials (and `{"code"}` when two-factor sign-in is
 /// on): 200 with the user and a new session's token.
+#[utoipa::path(post, path = "/api/v1/auth/session", tag = "auth", request_body(content = Option<CodeBody>, description = "A code, when two-factor sign-in is on"), responses((status = 200, description = "The user and a token", body = Envelope)), security(("basic" = [])))]
 pub async fn login(
     State(state): State<AppState>,
     caller: Caller,
@@ -83,13 +86,14 @@ pub async fn login(
 }
 
 /// `DELETE /auth/session` with a user token: closes that session. 204.
+#[utoipa::path(delete, path = "/api/v1/auth/session", tag = "auth", responses((status = 204, description = "Signed out")), security(("user_token" = [])))]
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let (user_id, session_id) = caller.require_user()?;
     session::logout(&state, user_id, session_id, &caller.meta).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GoogleBody {
     id_token: String,
@@ -103,6 +107,7 @@ impl Validate for GoogleBody {
 
 /// `POST /auth/google` with a Google ID token: 201 with the user and a token, signed in to
 /// the account with the token's e-mail or to a new, active one.
+#[utoipa::path(post, path = "/api/v1/auth/google", tag = "auth", request_body = GoogleBody, responses((status = 201, description = "The user and a token", body = Envelope)), security(()))]
 pub async fn google(
     State(state): State<AppState>,
     caller: Caller,

@@ -12,13 +12,14 @@ use serde_json::{json, Value};
 use super::body::{parse, RawBody, Validate};
 use super::context::Caller;
 use super::error::ApiError;
+use super::openapi::Envelope;
 use super::path::Path;
 use super::validate::is_password;
 use super::{render, success};
 use crate::accounts::otp;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodeBody {
     pub code: String,
@@ -30,7 +31,7 @@ impl Validate for CodeBody {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     password: String,
@@ -44,6 +45,7 @@ impl Validate for PasswordBody {
 }
 
 /// `POST /users/{user_email}/otp/{otp_type}` with the public key: 201, the code goes by mail.
+#[utoipa::path(post, path = "/api/v1/users/{user_email}/otp/{otp_type}", tag = "codes", params(("user_email" = String, Path, description = "The account's e-mail address"), ("otp_type" = String, Path, description = "ACTIVATION, CHANGE_PASSWORD or TWO_FACTOR_AUTH")), responses((status = 201, description = "The code was sent by mail", body = Envelope)), security(("public_key" = [])))]
 pub async fn send_otp(
     State(state): State<AppState>,
     caller: Caller,
@@ -60,6 +62,7 @@ pub async fn send_otp(
 }
 
 /// `POST /users/{user_email}/activate` with the public key and an ACTIVATION code.
+#[utoipa::path(post, path = "/api/v1/users/{user_email}/activate", tag = "codes", params(("user_email" = String, Path, description = "The account's e-mail address")), request_body = CodeBody, responses((status = 200, description = "The activated user", body = Envelope)), security(("public_key" = [])))]
 pub async fn activate(
     State(state): State<AppState>,
     caller: Caller,
@@ -78,6 +81,7 @@ pub async fn activate(
 
 /// `PATCH /users/{user_email}/password` with a user token (own address only) or the public
 /// key, and a CHANGE_PASSWORD code. Every other session of the user closes.
+#[utoipa::path(patch, path = "/api/v1/users/{user_email}/password", tag = "codes", params(("user_email" = String, Path, description = "The account's e-mail address")), request_body = PasswordBody, responses((status = 200, description = "The password was changed", body = Envelope)), security(("user_token" = []), ("public_key" = [])))]
 pub async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
@@ -105,7 +109,7 @@ pub async fn change_password(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnableBody {
     code: String,
@@ -123,6 +127,7 @@ impl Validate for EnableBody {
 /// `POST /users/{user_id}/2fa` with the user's own token and an e-mailed TWO_FACTOR_AUTH
 /// code. With `"method": "totp"` it also enrols an authenticator app and answers, once, with
 /// its `otpauth_url` and `secret`.
+#[utoipa::path(post, path = "/api/v1/users/{user_id}/2fa", tag = "codes", params(("user_id" = String, Path, description = "A `user_…` id")), request_body = EnableBody, responses((status = 200, description = "Two-factor sign-in is on", body = Envelope)), security(("user_token" = [])))]
 pub async fn enable_2fa(
     State(state): State<AppState>,
     caller: Caller,
@@ -146,6 +151,7 @@ pub async fn enable_2fa(
 }
 
 /// `DELETE /users/{user_id}/2fa` with the user's own token and a TWO_FACTOR_AUTH code. 204.
+#[utoipa::path(delete, path = "/api/v1/users/{user_id}/2fa", tag = "codes", params(("user_id" = String, Path, description = "A `user_…` id")), request_body = CodeBody, responses((status = 204, description = "Two-factor sign-in is off")), security(("user_token" = [])))]
 pub async fn disable_2fa(
     State(state): State<AppState>,
     caller: Caller,

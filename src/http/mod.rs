@@ -11,6 +11,7 @@ pub mod context;
 mod envelope;
 mod error;
 mod mcp;
+pub mod openapi;
 mod page;
 mod path;
 pub mod rate_limit;
@@ -25,7 +26,7 @@ mod wallet;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::Request;
-use axum::routing::{get, patch, post, put};
+use axum::routing::get;
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
@@ -39,76 +40,30 @@ pub use envelope::success;
 
 use crate::state::AppState;
 use error::ApiError;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
 
 /// Largest request body accepted; larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/api/v1/auth/register", post(auth_routes::register))
-        .route("/api/v1/auth/google", post(auth_routes::google))
-        .route(
-            "/api/v1/auth/session",
-            post(auth_routes::login).delete(auth_routes::logout),
-        )
-        .route(
-            "/api/v1/users/{user_id}",
-            get(users::view).patch(users::update),
-        )
-        .route(
-            "/api/v1/users/{user_id}/otp/{otp_type}",
-            post(codes::send_otp),
-        )
-        .route("/api/v1/users/{user_id}/activate", post(codes::activate))
-        .route(
-            "/api/v1/users/{user_id}/api_key",
-            get(api_keys::view).post(api_keys::reset),
-        )
-        .route("/api/v1/users", get(admin::list_users))
-        .route("/api/v1/users/{user_id}/events", get(audit::events))
-        .route("/api/v1/events", get(audit::export_log))
-        .route("/api/v1/stripe/settle", post(stripe::webhook))
-        .route("/api/v1/stripe/rate", get(stripe::rate))
-        .route("/api/v1/stripe/buy", post(stripe::buy))
-        .route("/api/v1/stripe/portal", post(stripe::portal))
-        .route("/api/v1/users/{user_id}/credits", put(admin::set_credits))
-        .route("/api/v1/users/{user_id}/transactions", get(wallet::list))
-        .route(
-            "/api/v1/users/{user_id}/transactions/{transaction_id}",
-            get(wallet::view),
-        )
-        .route(
-            "/api/v1/users/{user_id}/password",
-            patch(codes::change_password),
-        )
-        .route(
-            "/api/v1/users/{user_id}/2fa",
-            post(codes::enable_2fa).delete(codes::disable_2fa),
-        )
-        .route(
-            "/api/v1/users/{user_id}/agent/supported_attachments",
-            get(agent::supported_attachments),
-        )
-        .route(
-            "/api/v1/users/{user_id}/agent/analysis",
-            post(agent::analysis).layer(DefaultBodyLimit::max(
-                state.settings.agent.max_request_bytes(),
-            )),
-        )
-        .route("/api/v1/users/{user_id}/tasks", get(tasks::list))
-        .route("/api/v1/users/{user_id}/tasks/{task_id}", get(tasks::view))
-        .route("/metrics", get(system::metrics))
-        .route("/api/v1/health", get(system::health))
-        .route("/api/v1/version", get(system::version))
-        .route("/health", get(system::health))
-        .route("/version", get(system::version));
+    let (api, openapi) = documented_routes(&state).split_for_parts();
     let mcp = tower::ServiceBuilder::new()
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             mcp::authorize,
         ))
         .service(mcp::service(state.clone()));
-    api.nest_service("/mcp", mcp)
+    let docs = SwaggerUi::new("/docs")
+        .url("/openapi.json", openapi::complete(openapi))
+        .config(utoipa_swagger_ui::Config::default().validator_url("none"));
+    api.route("/health", get(system::health))
+        .route("/version", get(system::version))
+        .route("/metrics", get(system::metrics))
+        .merge(docs)
+        .nest_service("/mcp", mcp)
         .fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::enforce))
@@ -128,4 +83,41 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The contract's routes (§3), each registered with its OpenAPI description, so the router
+/// and the document cannot disagree.
+fn documented_routes(state: &AppState) -> OpenApiRouter<AppState> {
+    let uploads =
+        OpenApiRouter::new()
+            .routes(routes!(agent::analysis))
+            .layer(DefaultBodyLimit::max(
+                state.settings.agent.max_request_bytes(),
+            ));
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(auth_routes::register))
+        .routes(routes!(auth_routes::google))
+        .routes(routes!(auth_routes::login, auth_routes::logout))
+        .routes(routes!(users::view, users::update))
+        .routes(routes!(codes::send_otp))
+        .routes(routes!(codes::activate))
+        .routes(routes!(codes::change_password))
+        .routes(routes!(codes::enable_2fa, codes::disable_2fa))
+        .routes(routes!(api_keys::view, api_keys::reset))
+        .routes(routes!(admin::list_users))
+        .routes(routes!(admin::set_credits))
+        .routes(routes!(wallet::list))
+        .routes(routes!(wallet::view))
+        .routes(routes!(tasks::list))
+        .routes(routes!(tasks::view))
+        .routes(routes!(agent::supported_attachments))
+        .routes(routes!(audit::events))
+        .routes(routes!(audit::export_log))
+        .routes(routes!(stripe::webhook))
+        .routes(routes!(stripe::rate))
+        .routes(routes!(stripe::buy))
+        .routes(routes!(stripe::portal))
+        .routes(routes!(system::health))
+        .routes(routes!(system::version))
+        .merge(uploads)
 }

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::body::{parse, RawBody, Validate};
 use super::context::Caller;
 use super::error::ApiError;
+use super::openapi::Envelope;
 use super::render::Credits;
 use super::success;
 use crate::commands::Meta;
@@ -16,6 +17,7 @@ use crate::stripe::{purchase, settle::settle, signature};
 
 /// `POST /stripe/settle`: the signature over the raw body is checked before anything else;
 /// a bad, missing or stale one is 400 and changes nothing.
+#[utoipa::path(post, path = "/api/v1/stripe/settle", tag = "stripe", params(("Stripe-Signature" = String, Header, description = "t=<unix time>,v1=<HMAC-SHA256>")), request_body(content = Object, description = "A Stripe event, as Stripe signed it"), responses((status = 200, description = "Settled (or nothing to settle)", body = Envelope)), security(()))]
 pub async fn webhook(
     State(state): State<AppState>,
     caller: Caller,
@@ -48,6 +50,7 @@ pub async fn webhook(
 }
 
 /// `GET /stripe/rate` with a user token or API key: the purchase tiers.
+#[utoipa::path(get, path = "/api/v1/stripe/rate", tag = "stripe", responses((status = 200, description = "The purchase tiers", body = Envelope)), security(("user_token" = []), ("api_key" = [])))]
 pub async fn rate(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require_active_caller(&state).await?;
     let tiers = serde_json::to_value(&state.settings.credit_rates)
@@ -57,7 +60,7 @@ pub async fn rate(State(state): State<AppState>, caller: Caller) -> Result<Respo
     Ok(success(StatusCode::OK, message, tiers))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BuyBody {
     amount: u64,
@@ -80,6 +83,7 @@ struct Checkout<'a> {
 }
 
 /// `POST /stripe/buy` `{amount, return_path}`: 201 with the Checkout URL to send the buyer to.
+#[utoipa::path(post, path = "/api/v1/stripe/buy", tag = "stripe", request_body = BuyBody, responses((status = 201, description = "A Checkout session to pay", body = Envelope)), security(("user_token" = []), ("api_key" = [])))]
 pub async fn buy(
     State(state): State<AppState>,
     caller: Caller,
@@ -109,6 +113,7 @@ pub async fn buy(
 }
 
 /// `POST /stripe/portal`: 201 with the billing-portal URL.
+#[utoipa::path(post, path = "/api/v1/stripe/portal", tag = "stripe", responses((status = 201, description = "A billing-portal session", body = Envelope)), security(("user_token" = []), ("api_key" = [])))]
 pub async fn portal(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let user_id = caller.require_active_caller(&state).await?;
     let url = purchase::portal(&state, &user_id, &caller.meta).await?;

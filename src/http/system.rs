@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::error::ApiError;
+use super::openapi::Envelope;
 use super::success;
 use crate::state::AppState;
 
@@ -20,6 +21,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     (content_type, text).into_response()
 }
 
+#[utoipa::path(get, path = "/api/v1/health", tag = "system", responses((status = 200, description = "The service and its database answer", body = Envelope)), security(()))]
 pub async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
     state
         .db
@@ -33,6 +35,7 @@ pub async fn health(State(state): State<AppState>) -> Result<Response, ApiError>
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/version", tag = "system", responses((status = 200, description = "The running version", body = Envelope)), security(()))]
 pub async fn version() -> Response {
     success(
         StatusCode::OK,

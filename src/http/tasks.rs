@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::context::Caller;
 use super::error::ApiError;
+use super::openapi::Envelope;
 use super::page::page;
 use super::path::Path;
 use super::render::http_date;
@@ -40,6 +41,7 @@ pub fn task_object(task: &TaskView) -> TaskObject<'_> {
 }
 
 /// `GET /users/{user_id}/tasks?limit=&offset=`: newest first.
+#[utoipa::path(get, path = "/api/v1/users/{user_id}/tasks", tag = "agent", params(("user_id" = String, Path, description = "A `user_…` id"), ("limit" = i64, Query, description = "Items to return, 0 to 100"), ("offset" = i64, Query, description = "Items to skip")), responses((status = 200, description = "Tasks, newest first", body = Envelope)), security(("user_token" = []), ("api_key" = []), ("private_key" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -54,6 +56,7 @@ pub async fn list(
 }
 
 /// `GET /users/{user_id}/tasks/{task_id}`: 404 for another user's.
+#[utoipa::path(get, path = "/api/v1/users/{user_id}/tasks/{task_id}", tag = "agent", params(("user_id" = String, Path, description = "A `user_…` id"), ("task_id" = String, Path, description = "A `task_…` id")), responses((status = 200, description = "One task", body = Envelope)), security(("user_token" = []), ("api_key" = []), ("private_key" = [])))]
 pub async fn view(
     State(state): State<AppState>,
     caller: Caller,

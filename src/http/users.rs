@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::body::{parse, RawBody, Validate};
 use super::context::Caller;
 use super::error::ApiError;
+use super::openapi::Envelope;
 use super::path::Path;
 use super::validate::is_name;
 use super::{render, success};
@@ -22,6 +23,7 @@ use crate::state::AppState;
 
 /// `GET /users/{user_id}[?as_of=…]`: the user's own token or API key, or the private key;
 /// 404 when there is no such user (or there was none yet at `as_of`).
+#[utoipa::path(get, path = "/api/v1/users/{user_id}", tag = "users", params(("user_id" = String, Path, description = "A `user_…` id"), ("as_of" = Option<String>, Query, description = "An instant (HTTP-date or RFC 3339): the user as they were then")), responses((status = 200, description = "The user", body = Envelope)), security(("user_token" = []), ("api_key" = []), ("private_key" = [])))]
 pub async fn view(
     State(state): State<AppState>,
     caller: Caller,
@@ -46,7 +48,7 @@ pub async fn view(
 }
 
 /// Only these keys may change; any other key is refused whole.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
     #[serde(default, deserialize_with = "present")]
@@ -74,6 +76,7 @@ impl Validate for UpdateBody {
 }
 
 /// `PATCH /users/{user_id}` with the user's own token: 200 with the changed user.
+#[utoipa::path(patch, path = "/api/v1/users/{user_id}", tag = "users", params(("user_id" = String, Path, description = "A `user_…` id")), request_body = UpdateBody, responses((status = 200, description = "The updated user", body = Envelope)), security(("user_token" = [])))]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::context::Caller;
 use super::error::ApiError;
+use super::openapi::Envelope;
 use super::page::page;
 use super::path::Path;
 use super::render::{http_date, Credits};
@@ -45,6 +46,7 @@ fn transaction_object(entry: &TransactionView) -> Transaction<'_> {
 }
 
 /// `GET /users/{user_id}/transactions?limit=&offset=`: newest first.
+#[utoipa::path(get, path = "/api/v1/users/{user_id}/transactions", tag = "wallet", params(("user_id" = String, Path, description = "A `user_…` id"), ("limit" = i64, Query, description = "Items to return, 0 to 100"), ("offset" = i64, Query, description = "Items to skip")), responses((status = 200, description = "Ledger entries, newest first", body = Envelope)), security(("user_token" = []), ("api_key" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -63,6 +65,7 @@ pub async fn list(
 }
 
 /// `GET /users/{user_id}/transactions/{transaction_id}`: 404 for another user's.
+#[utoipa::path(get, path = "/api/v1/users/{user_id}/transactions/{transaction_id}", tag = "wallet", params(("user_id" = String, Path, description = "A `user_…` id"), ("transaction_id" = String, Path, description = "A `transaction_…` id")), responses((status = 200, description = "One ledger entry", body = Envelope)), security(("user_token" = []), ("api_key" = [])))]
 pub async fn view(
     State(state): State<AppState>,
     caller: Caller,

@@ -29,6 +29,7 @@ mod mcp;
 mod metrics;
 mod old_events;
 mod openai_analyzer;
+mod openapi;
 mod profile;
 mod projector;
 mod rate_limits;

@@ -57,7 +57,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .service(mcp::service(state.clone()));
     let docs = SwaggerUi::new("/docs")
-        .url("/openapi.json", openapi::complete(openapi))
+        .external_url_unchecked(
+            "/openapi.json",
+            openapi::constrained(&openapi::complete(openapi)),
+        )
         .config(utoipa_swagger_ui::Config::default().validator_url("none"));
     api.route("/health", get(system::health))
         .route("/version", get(system::version))

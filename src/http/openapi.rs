@@ -41,15 +41,15 @@ pub struct AuditLine {
     kind: String,
 }
 
-/// The Analysis form: a text and up to five files, each part named after its file.
-#[derive(ToSchema)]
+/// The Analysis form: a `content` text, and up to five file parts, each named after its
+/// file (`-F "report.pdf=@report.pdf"`), whose type its bytes must match.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct AnalysisForm {
-    /// The text to check, at most 100,000 characters.
-    content: Option<String>,
-    /// A file (up to five, each its own part named after the file).
-    #[schema(value_type = Option<String>, format = Binary)]
-    file: Option<Vec<u8>>,
+    /// The text to check: not blank, at most 100,000 characters.
+    #[schema(min_length = 1, max_length = 100000, pattern = "\\S")]
+    content: String,
 }
 
 #[derive(utoipa::OpenApi)]
@@ -162,4 +162,111 @@ pub fn complete(mut openapi: OpenApi) -> OpenApi {
         }
     }
     openapi
+}
+
+/// The rules the routes check, written into the document so that a request it describes as
+/// valid is one the service accepts: identifiers' shapes, page bounds, body fields' lengths.
+pub fn constrained(openapi: &OpenApi) -> serde_json::Value {
+    let mut doc = serde_json::to_value(openapi).unwrap_or_default();
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for (path, item) in paths.iter_mut() {
+            for operation in item
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|o| o.values_mut())
+            {
+                let parameters = operation
+                    .get_mut("parameters")
+                    .and_then(|p| p.as_array_mut());
+                for parameter in parameters.into_iter().flatten() {
+                    let name = parameter["name"].as_str().unwrap_or_default().to_string();
+                    if let Some(schema) = parameter_schema(path, &name) {
+                        parameter["schema"] = schema;
+                    }
+                }
+            }
+        }
+    }
+    let schemas = &mut doc["components"]["schemas"];
+    for (pointer, rule) in BODY_RULES {
+        if let Some(field) = schemas.pointer_mut(pointer) {
+            if let (Some(field), Some(rule)) = (field.as_object_mut(), rule_json(rule).as_object())
+            {
+                field.extend(rule.clone());
+            }
+        }
+    }
+    doc
+}
+
+const NAME: &str = r#"{"type": "string", "pattern": "^[A-Za-z][A-Za-z .'-]{0,98}$"}"#;
+const EMAIL: &str =
+    r#"{"type": "string", "pattern": "^[a-z0-9]{1,20}@[a-z0-9]{1,20}\\.[a-z]{2,6}$"}"#;
+const CODE: &str = r#"{"type": "string", "pattern": "^[0-9]{1,32}$"}"#;
+const PASSWORD: &str = r#"{"type": "string", "minLength": 8, "maxLength": 128}"#;
+
+/// Body fields and their rules, by JSON pointer into the component schemas.
+const BODY_RULES: [(&str, &str); 15] = [
+    ("/UpdateBody", r#"{"minProperties": 1}"#),
+    ("/RegisterBody/properties/first_name", NAME),
+    ("/RegisterBody/properties/last_name", NAME),
+    ("/RegisterBody/properties/email", EMAIL),
+    ("/RegisterBody/properties/password", PASSWORD),
+    ("/UpdateBody/properties/first_name", NAME),
+    ("/UpdateBody/properties/last_name", NAME),
+    ("/CodeBody/properties/code", CODE),
+    ("/PasswordBody/properties/code", CODE),
+    ("/PasswordBody/properties/password", PASSWORD),
+    ("/EnableBody/properties/code", CODE),
+    (
+        "/EnableBody/properties/method",
+        r#"{"type": ["string", "null"], "enum": ["email", "totp", null]}"#,
+    ),
+    (
+        "/CreditsBody/properties/credits",
+        r#"{"type": "number", "minimum": 0, "maximum": 1000000000000, "multipleOf": 0.25}"#,
+    ),
+    (
+        "/BuyBody/properties/return_path",
+        r#"{"type": "string", "maxLength": 2048}"#,
+    ),
+    (
+        "/GoogleBody/properties/id_token",
+        r#"{"type": "string", "minLength": 1, "maxLength": 4096}"#,
+    ),
+];
+
+fn rule_json(rule: &str) -> serde_json::Value {
+    serde_json::from_str(rule).unwrap_or_default()
+}
+
+/// The schema of query or path parameter `name` of `path`.
+fn parameter_schema(path: &str, name: &str) -> Option<serde_json::Value> {
+    let id =
+        |prefix: &str| format!(r#"{{"type": "string", "pattern": "^{prefix}_[0-9a-f]{{32}}$"}}"#);
+    let text = match name {
+        "user_id" => id("user"),
+        "transaction_id" => id("transaction"),
+        "task_id" => id("task"),
+        "user_email" => EMAIL.to_string(),
+        "otp_type" => {
+            r#"{"type": "string", "enum": ["ACTIVATION", "CHANGE_PASSWORD", "TWO_FACTOR_AUTH"]}"#
+                .into()
+        }
+        "offset" | "after" => r#"{"type": "integer", "format": "int64", "minimum": 0}"#.into(),
+        "limit" => {
+            let most = match path {
+                "/api/v1/events" => 100_000,
+                p if p.ends_with("/events") => 1_000,
+                _ => 100,
+            };
+            let least = if path.ends_with("/events") { 1 } else { 0 };
+            format!(
+                r#"{{"type": "integer", "format": "int64", "minimum": {least}, "maximum": {most}}}"#
+            )
+        }
+        "as_of" => r#"{"type": "string", "format": "date-time"}"#.into(),
+        _ => return None,
+    };
+    Some(rule_json(&text))
 }

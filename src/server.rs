@@ -88,7 +88,7 @@ pub async fn serve(common: &Common, config: &Config) -> anyhow::Result<()> {
     let database = redact(&common.database_url);
     let attachments = &settings.agent.attachments_url;
     tracing::info!(%url, %database, %keys, mail = %mail_to, %attachments,
-        "Clara is listening on {url}: database {database}, keys in {keys}, mail to {mail_to}, attachments in {attachments}");
+        "Clara is listening on {url} (API reference at {url}/docs): database {database}, keys in {keys}, mail to {mail_to}, attachments in {attachments}");
     let read_timeout = state.settings.read_timeout;
     crate::listen::serve(
         listener,

@@ -89,15 +89,7 @@ pub async fn paying_user(
     email: &str,
     runs: usize,
 ) -> anyhow::Result<(String, String)> {
-    let body = json!({"first_name": "a", "last_name": "b", "email": email, "password": "benchmark password"});
-    let reply: Value = client
-        .post(format!("{base}/api/v1/auth/register"))
-        .header("authorization", &state.secrets.public_api_key)
-        .json(&body)
-        .send()
-        .await?
-        .json()
-        .await?;
+    let reply = super::reads::register(state, client, base, email).await?;
     let user_id = reply["data"]["id"].as_str().unwrap_or_default().to_string();
     let token = format!(
         "Bearer {}",

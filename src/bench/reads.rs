@@ -29,15 +29,8 @@ pub async fn measure(
     let client = reqwest::Client::new();
     let mut ids = Vec::with_capacity(USERS);
     for i in 0..USERS {
-        let body = json!({"first_name": "r", "last_name": "u", "email": format!("reader{i}@example.com"), "password": "benchmark password"});
-        let reply: Value = client
-            .post(format!("{base}/api/v1/auth/register"))
-            .header("authorization", &state.secrets.public_api_key)
-            .json(&body)
-            .send()
-            .await?
-            .json()
-            .await?;
+        let email = format!("reader{i}@example.com");
+        let reply = register(state, &client, &base, &email).await?;
         ids.push(reply["data"]["id"].as_str().unwrap_or_default().to_string());
     }
     let get_all = |label: String, url: String, key: Option<String>| {
@@ -91,6 +84,24 @@ pub async fn measure(
         baseline,
         target: 0.8,
     })
+}
+
+/// Registers `email` over HTTP, as a client does; returns Register's reply.
+pub async fn register(
+    state: &AppState,
+    client: &reqwest::Client,
+    base: &str,
+    email: &str,
+) -> anyhow::Result<Value> {
+    let body = json!({"first_name": "bench", "last_name": "user", "email": email, "password": "benchmark password"});
+    Ok(client
+        .post(format!("{base}/api/v1/auth/register"))
+        .header("authorization", &state.secrets.public_api_key)
+        .json(&body)
+        .send()
+        .await?
+        .json()
+        .await?)
 }
 
 /// Serves `router` on a free loopback port; returns its base URL and the server task.

@@ -301,7 +301,7 @@ async fn a_restarted_server_says_where_it_is_in_plain_text(backend: Backend) {
     );
     assert!(
         logs.contains(&format!(
-            "Clara is listening on http://127.0.0.1:{port}: database "
+            "Clara is listening on http://127.0.0.1:{port} (API reference at http://127.0.0.1:{port}/docs): database "
         )),
         "{logs}"
     );

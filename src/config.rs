@@ -103,6 +103,22 @@ pub struct Config {
     #[arg(long, env = "CLIENT_URL", default_value = "http://localhost:3000")]
     pub client_url: String,
 
+    /// Seconds a request may take to be answered; longer ones get 503.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECONDS", default_value_t = 60)]
+    pub request_timeout_seconds: u32,
+
+    /// Requests handled at once; beyond it requests get 503 at once instead of queueing.
+    #[arg(long, env = "MAX_IN_FLIGHT_REQUESTS", default_value_t = 1024)]
+    pub max_in_flight_requests: u32,
+
+    /// Seconds in-flight requests may go on after SIGTERM or Ctrl-C.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub shutdown_timeout_seconds: u32,
+
+    /// Seconds a request waits for a database connection before it gets 503.
+    #[arg(long, env = "DB_ACQUIRE_TIMEOUT_SECONDS", default_value_t = 5)]
+    pub db_acquire_timeout_seconds: u32,
+
     /// Which analyzer judges agent tasks: offline `builtin`, or `openai` (any
     /// OpenAI-compatible chat-completions server; the key comes from OPENAI_API_KEY).
     #[arg(long, env = "AGENT_ANALYZER", value_enum, default_value_t = AnalyzerKind::Builtin)]
@@ -215,6 +231,13 @@ impl Config {
                 .map(str::to_string)
                 .collect(),
             agent: self.agent_settings(database_url)?,
+            request_timeout: std::time::Duration::from_secs(u64::from(
+                self.request_timeout_seconds.max(1),
+            )),
+            max_in_flight: usize::try_from(self.max_in_flight_requests.max(1))?,
+            shutdown_timeout: std::time::Duration::from_secs(u64::from(
+                self.shutdown_timeout_seconds,
+            )),
             ..crate::state::Settings::default()
         })
     }

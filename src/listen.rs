@@ -17,11 +17,13 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests
-/// finish; a connection whose request headers take longer than `header_timeout` is closed.
+/// finish for up to `shutdown_deadline`; a connection whose request headers take longer than
+/// `header_timeout` is closed.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     header_timeout: Duration,
+    shutdown_deadline: Duration,
     shutdown: impl Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
@@ -62,5 +64,13 @@ pub async fn serve(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    if tokio::time::timeout(shutdown_deadline, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            seconds = shutdown_deadline.as_secs(),
+            "requests still in flight at the shutdown deadline were cut off"
+        );
+    }
 }

@@ -38,7 +38,9 @@ pub async fn open_existing_database(common: &Common) -> anyhow::Result<Db> {
 }
 
 pub async fn serve(common: &Common, config: &Config) -> anyhow::Result<()> {
-    let db = open_database(common).await?;
+    let acquire = Duration::from_secs(u64::from(config.db_acquire_timeout_seconds.max(1)));
+    let db = Db::connect_with(&common.database_url, acquire).await?;
+    db.migrate().await?;
     let secrets = Secrets::resolve(&common.database_url)?;
     let state = AppState::new(
         db.clone(),
@@ -89,11 +91,12 @@ pub async fn serve(common: &Common, config: &Config) -> anyhow::Result<()> {
     let attachments = &settings.agent.attachments_url;
     tracing::info!(%url, %database, %keys, mail = %mail_to, %attachments,
         "Clara is listening on {url} (API reference at {url}/docs): database {database}, keys in {keys}, mail to {mail_to}, attachments in {attachments}");
-    let read_timeout = state.settings.read_timeout;
+    let (read_timeout, deadline) = (state.settings.read_timeout, state.settings.shutdown_timeout);
     crate::listen::serve(
         listener,
         crate::router(state),
         read_timeout,
+        deadline,
         shutdown_signal(),
     )
     .await;

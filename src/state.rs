@@ -46,6 +46,12 @@ pub struct Settings {
     /// How long a request's headers may take to arrive and its body may stall (30 s, the
     /// contract's; tests shorten it).
     pub read_timeout: std::time::Duration,
+    /// Longest a request may take to be answered before it gets 503.
+    pub request_timeout: std::time::Duration,
+    /// Requests handled at once; more are answered 503 at once rather than queued.
+    pub max_in_flight: usize,
+    /// How long in-flight requests may go on once shutdown is asked for.
+    pub shutdown_timeout: std::time::Duration,
     pub agent: AgentSettings,
 }
 
@@ -60,6 +66,9 @@ impl Default for Settings {
             rate_limit_per_second: 10,
             rate_limit_redis_url: None,
             read_timeout: std::time::Duration::from_secs(30),
+            request_timeout: std::time::Duration::from_secs(60),
+            max_in_flight: 1024,
+            shutdown_timeout: std::time::Duration::from_secs(30),
             stripe_webhook_secrets: Vec::new(),
             credit_rates: crate::stripe::rates::default_tiers(),
             stripe_api: None,

@@ -6,6 +6,7 @@ mod api_keys;
 mod audit;
 mod auth_routes;
 mod body;
+mod bounds;
 mod codes;
 pub mod context;
 mod envelope;
@@ -49,6 +50,13 @@ use utoipa_swagger_ui::SwaggerUi;
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
+    // One bound for the whole server: a layer of the router would bound each route apart.
+    let bounded = bounds::layer(&state.settings).service(routes(state));
+    Router::new().fallback_service(bounded)
+}
+
+/// Every route, with the layers every request goes through.
+fn routes(state: AppState) -> Router {
     let (api, openapi) = documented_routes(&state).split_for_parts();
     let mcp = tower::ServiceBuilder::new()
         .layer(axum::middleware::from_fn_with_state(

@@ -40,12 +40,18 @@ impl Db {
     /// Connects to `url` (`sqlite://PATH`, `sqlite::memory:` or `postgres://…`). A SQLite file
     /// is created when missing.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        Self::connect_with(url, Duration::from_secs(5)).await
+    }
+
+    /// [`Db::connect`], where a request waits at most `acquire` for a connection (then the
+    /// store is unavailable: 503). SQLite's single writer keeps its own longer queue.
+    pub async fn connect_with(url: &str, acquire: Duration) -> anyhow::Result<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)
                 .context("DATABASE_URL is not a valid PostgreSQL URL")?;
             let pool = check_when_idle(PgPoolOptions::new())
                 .max_connections(16)
-                .acquire_timeout(Duration::from_secs(5))
+                .acquire_timeout(acquire)
                 .connect_with(options)
                 .await
                 .context("cannot connect to PostgreSQL; is it running and does DATABASE_URL name an existing database?")?;
@@ -62,12 +68,12 @@ impl Db {
             let pool = |size, wait| {
                 check_when_idle(SqlitePoolOptions::new())
                     .max_connections(size)
-                    .acquire_timeout(Duration::from_secs(wait))
+                    .acquire_timeout(wait)
                     .connect_with(options.clone())
             };
             let context = "cannot open the SQLite database named by DATABASE_URL";
-            let writer = pool(1, 30).await.context(context)?;
-            let readers = pool(8, 5).await.context(context)?;
+            let writer = pool(1, Duration::from_secs(30)).await.context(context)?;
+            let readers = pool(8, acquire).await.context(context)?;
             Ok(Db::Sqlite(readers, writer))
         } else {
             anyhow::bail!("DATABASE_URL must start with sqlite:// or postgres://")

@@ -15,6 +15,7 @@ mod analysis_refusals;
 mod as_of;
 mod audit;
 mod authenticator;
+mod bounds;
 mod cli;
 mod cli_audit;
 mod code_caps;

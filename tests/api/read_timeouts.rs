@@ -24,6 +24,7 @@ async fn serve(app: &TestApp) -> std::net::SocketAddr {
         listener,
         router,
         TIMEOUT,
+        Duration::from_secs(30),
         std::future::pending(),
     ));
     address

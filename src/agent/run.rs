@@ -9,8 +9,8 @@ use clara_aggregates::{Analysis, Task, TaskCommand, TaskEvent};
 use cqrs_es::Aggregate;
 
 use super::analyzer::{AnalysisFailed, Input};
-use super::runner::{lease_ms, system};
 use super::tasks::commit;
+use crate::commands::Meta;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::storage::EventReader;
@@ -150,4 +150,17 @@ async fn input(state: &AppState, task_id: &str) -> anyhow::Result<Input> {
         content,
         attachments: read,
     })
+}
+
+/// Who the workers' events are by.
+pub(super) fn system() -> Meta {
+    Meta {
+        actor: Some("system".into()),
+        ..Meta::default()
+    }
+}
+
+/// A run's lease, in milliseconds.
+pub(super) fn lease_ms(state: &AppState) -> i64 {
+    i64::try_from(state.settings.agent.lease.as_millis()).unwrap_or(i64::MAX)
 }

@@ -9,9 +9,8 @@ use clara_aggregates::{TaskCommand, TaskError, TaskEvent};
 use rand::seq::SliceRandom;
 use tokio::sync::watch;
 
-use super::run::run;
+use super::run::{lease_ms, run, system};
 use super::tasks::commit;
-use crate::commands::Meta;
 use crate::error::AppError;
 use crate::ids::new_id;
 use crate::state::AppState;
@@ -36,13 +35,6 @@ pub async fn run_workers(state: AppState, stopped: watch::Receiver<bool>) {
         .collect();
     for worker in workers {
         let _ = worker.await;
-    }
-}
-
-pub(super) fn system() -> Meta {
-    Meta {
-        actor: Some("system".into()),
-        ..Meta::default()
     }
 }
 
@@ -105,8 +97,4 @@ async fn take(state: &AppState, worker: &str) -> Result<Option<(String, u32)>, A
         }
     }
     Ok(None)
-}
-
-pub(super) fn lease_ms(state: &AppState) -> i64 {
-    i64::try_from(state.settings.agent.lease.as_millis()).unwrap_or(i64::MAX)
 }

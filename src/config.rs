@@ -68,6 +68,11 @@ pub struct Config {
     #[arg(long, env = "MAIL_OUTBOX_DIR", default_value = "outbox")]
     pub mail_outbox_dir: std::path::PathBuf,
 
+    /// Seconds a mail being sent stays with the process sending it; a crashed process's mail
+    /// is sent by another after this (longer than an SMTP send can take).
+    #[arg(long, env = "MAIL_CLAIM_TIMEOUT_SECONDS", default_value_t = 300)]
+    pub mail_claim_timeout_seconds: u32,
+
     /// OAuth client id Google ID tokens must be issued for; unset turns Google sign-in off.
     #[arg(long, env = "GOOGLE_CLIENT_ID")]
     pub google_client_id: Option<String>,
@@ -218,6 +223,9 @@ impl Config {
                 smtp,
                 from: self.mail_from.clone(),
                 outbox_dir: self.mail_outbox_dir.clone(),
+                claim_timeout: std::time::Duration::from_secs(u64::from(
+                    self.mail_claim_timeout_seconds.max(1),
+                )),
             },
             google_client_id: self.google_client_id.clone(),
             google_jwks_url: self.google_jwks_url.clone(),

@@ -125,6 +125,7 @@ impl AppState {
             settings.mail.from.clone(),
             otp.clone(),
             clock.clone(),
+            settings.mail.claim_timeout,
         );
         let google = Arc::new(GoogleVerifier::new(
             settings.google_client_id.clone(),

@@ -7,7 +7,6 @@ use crate::with_pool;
 
 /// A claim older than this whose mail was never marked sent is taken to have crashed: well
 /// past the SMTP client's own time-out, so a slow send is never taken for a crashed one.
-const STALE_CLAIM_MS: i64 = 300_000;
 /// Tries a mail gets before it is given up.
 pub const MAX_ATTEMPTS: i64 = 8;
 /// The first retry's delay; each further one doubles, up to [`MAX_BACKOFF_MS`].
@@ -16,11 +15,17 @@ const MAX_BACKOFF_MS: i64 = 300_000;
 
 pub struct Deliveries {
     db: Db,
+    /// How long a claim protects a mail being sent; past it another dispatcher retakes it.
+    stale_claim_ms: i64,
 }
 
 impl Deliveries {
-    pub fn new(db: &Db) -> Self {
-        Self { db: db.writer() }
+    pub fn new(db: &Db, claim_timeout: std::time::Duration) -> Self {
+        let stale_claim_ms = i64::try_from(claim_timeout.as_millis()).unwrap_or(i64::MAX);
+        Self {
+            db: db.writer(),
+            stale_claim_ms,
+        }
     }
 
     /// Takes the mail of the event at `position` for sending: a new one, a retry that is
@@ -40,7 +45,7 @@ impl Deliveries {
             sqlx::query_scalar(reclaim)
                 .bind(now)
                 .bind(position)
-                .bind(now - STALE_CLAIM_MS)
+                .bind(now - self.stale_claim_ms)
                 .bind(now)
                 .fetch_optional(pool)
                 .await
@@ -97,7 +102,7 @@ impl Deliveries {
              OR (status = 'sending' AND attempted_at < $2) ORDER BY position LIMIT $3";
         with_pool!(&self.db, pool => sqlx::query_scalar(sql)
             .bind(now)
-            .bind(now - STALE_CLAIM_MS)
+            .bind(now - self.stale_claim_ms)
             .bind(limit)
             .fetch_all(pool)
             .await)

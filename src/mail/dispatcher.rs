@@ -50,9 +50,10 @@ impl Mailer {
         from: String,
         codes: Arc<OtpCodes>,
         clock: Clock,
+        claim_timeout: std::time::Duration,
     ) -> Self {
         Self {
-            deliveries: Deliveries::new(&db),
+            deliveries: Deliveries::new(&db, claim_timeout),
             db,
             transport,
             from,

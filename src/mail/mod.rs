@@ -37,6 +37,9 @@ pub struct MailSettings {
     pub smtp: Option<SmtpSettings>,
     pub from: String,
     pub outbox_dir: PathBuf,
+    /// How long a mail being sent is left to the dispatcher that claimed it; after a crash
+    /// it goes out once this has passed.
+    pub claim_timeout: std::time::Duration,
 }
 
 impl Default for MailSettings {
@@ -45,6 +48,7 @@ impl Default for MailSettings {
             smtp: None,
             from: "Clara <no-reply@localhost>".into(),
             outbox_dir: PathBuf::from("outbox"),
+            claim_timeout: std::time::Duration::from_secs(300),
         }
     }
 }

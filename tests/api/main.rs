@@ -22,6 +22,7 @@ mod code_caps;
 mod codes;
 mod credentials;
 mod envelope;
+mod faults;
 mod google;
 mod health;
 mod hostile_input;

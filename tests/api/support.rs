@@ -259,6 +259,7 @@ impl TestApp {
             smtp,
             from: "Clara <clara@example.com>".into(),
             outbox_dir: outbox.clone(),
+            ..MailSettings::default()
         };
         let attachments = std::env::temp_dir().join(format!(
             "clara-attachments-{}",

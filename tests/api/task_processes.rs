@@ -133,3 +133,54 @@ async fn oversized_uploads_are_answered_413_without_reading_them_to_the_end() {
     assert_eq!(health.status(), StatusCode::OK);
     assert_eq!(app.count_events(Some("Created")).await, 0);
 }
+
+/// Two processes on one PostgreSQL database take 100 analyses at once, half each, on a balance
+/// that pays for 10: exactly 10 are accepted, and the balance ends at zero.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_processes_accept_exactly_as_many_analyses_as_the_balance_pays_for() {
+    let app = TestApp::with_mail(Backend::Postgres).await;
+    let ada = funded(&app, "ada@example.com", "200").await;
+    let id = id_of(&ada);
+    let env = [("AGENT_WORKERS", "0".to_string())];
+    let (one, two) = (
+        Served::start(&app, &env).await,
+        Served::start(&app, &env).await,
+    );
+    let http = reqwest::Client::new();
+    let token = Client::bearer(&ada);
+    let attempts = (0..100).map(|i| {
+        let base = if i % 2 == 0 {
+            one.base_url.clone()
+        } else {
+            two.base_url.clone()
+        };
+        let (http, token, id) = (http.clone(), token.clone(), id.clone());
+        tokio::spawn(async move {
+            let form =
+                reqwest::multipart::Form::new().text("content", format!("Claim {i}: 7 apples."));
+            http.post(format!("{base}/api/v1/users/{id}/agent/analysis"))
+                .header("authorization", token)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    });
+    let statuses: Vec<StatusCode> = futures::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let accepted = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    assert_eq!(accepted, 10, "{statuses:?}");
+    assert!(statuses
+        .iter()
+        .all(|s| *s == StatusCode::CREATED || *s == StatusCode::FORBIDDEN));
+    assert_eq!(app.count_events(Some("TaskCharged")).await, 10);
+    app.state.projector.catch_up().await.unwrap();
+    assert_eq!(credits(&app, &id).await, 0.0);
+}

@@ -32,6 +32,7 @@ mod metrics;
 mod old_events;
 mod openai_analyzer;
 mod openapi;
+mod outage;
 mod profile;
 mod projector;
 mod rate_limits;

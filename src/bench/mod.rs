@@ -7,6 +7,7 @@ mod debits;
 mod load;
 mod logins;
 mod reads;
+mod storm;
 mod writes;
 
 use argon2::Params;
@@ -44,6 +45,7 @@ pub enum Measure {
     Debit,
     Analysis,
     Audit,
+    Storm,
 }
 
 impl BenchArgs {
@@ -91,6 +93,17 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         println!("(PostgreSQL skipped: pass --postgres-url or set BENCH_POSTGRES_URL)");
     }
     print_report(args, &figures);
+    // The server runs in this process, beside its load: the figure bounds the server's.
+    let peak = std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("VmHWM:")
+                .map(|rest| rest.trim().to_string())
+        });
+    if let Some(peak) = peak {
+        println!("peak RSS of the bench process (server and load together): {peak}");
+    }
     Ok(())
 }
 
@@ -143,7 +156,7 @@ async fn measure_all(
         truncate_log(db).await?;
     }
     if args.runs(Measure::Reads) {
-        figures.push(reads::measure(backend, &state, args).await?);
+        figures.extend(reads::measure(backend, &state, args).await?);
     }
     if args.runs(Measure::Login) {
         let (login, per_core) = logins::measure(backend, &state, args).await?;
@@ -157,6 +170,9 @@ async fn measure_all(
     }
     if args.runs(Measure::Analysis) {
         figures.push(analyses::measure(backend, &state, args).await?);
+    }
+    if args.runs(Measure::Storm) {
+        storm::measure(backend, &state).await?;
     }
     if args.runs(Measure::Audit) {
         audit::measure(backend, &state, args).await?;
@@ -185,7 +201,7 @@ fn print_report(args: &BenchArgs, figures: &[Figure]) {
         args.requests, args.concurrency
     );
     println!(
-        "{:<9} {:<28} {:>10} {:>10} {:>7} {:>7}",
+        "{:<9} {:<34} {:>10} {:>10} {:>7} {:>7}",
         "backend", "measure (per second)", "clara", "baseline", "ratio", "target"
     );
     for f in figures {
@@ -196,7 +212,7 @@ fn print_report(args: &BenchArgs, figures: &[Figure]) {
             _ => "BELOW",
         };
         println!(
-            "{:<9} {:<28} {:>10.0} {:>10.0} {:>7.2} {:>5.2} {verdict}",
+            "{:<9} {:<34} {:>10.0} {:>10.0} {:>7.2} {:>5.2} {verdict}",
             f.backend, f.measure, f.clara, f.baseline, ratio, f.target
         );
     }

@@ -1,5 +1,6 @@
 //! Read throughput: User View through the full router against a bare axum route that selects
-//! the same view row and returns it, same process and client.
+//! the same view row and returns it, same process and client; and with the credentials real
+//! clients send (a user token, an API key) against the private key.
 
 use axum::extract::{Path, State};
 use axum::routing::get;
@@ -19,71 +20,115 @@ const USERS: usize = 200;
 /// Reads are quick: more of them make a measurement long enough to be steady.
 const READS_PER_WRITE: usize = 5;
 
+/// The user-view figures: through the router with the private key against a bare route,
+/// and with each user's own token and API key (what real clients send) against the private
+/// key, whose read checks no credential row.
 pub async fn measure(
     backend: &'static str,
     state: &AppState,
     args: &BenchArgs,
-) -> anyhow::Result<Figure> {
+) -> anyhow::Result<Vec<Figure>> {
     let (base, server) = serve(crate::router(state.clone())).await?;
     let (bare_base, bare_server) = serve(bare_router(state.db.clone())).await?;
     let client = reqwest::Client::new();
-    let mut ids = Vec::with_capacity(USERS);
+    let (mut ids, mut tokens, mut api_keys) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..USERS {
-        let email = format!("reader{i}@example.com");
-        let reply = register(state, &client, &base, &email).await?;
-        ids.push(reply["data"]["id"].as_str().unwrap_or_default().to_string());
+        let reply = register(state, &client, &base, &format!("reader{i}@example.com")).await?;
+        let id = reply["data"]["id"].as_str().unwrap_or_default().to_string();
+        let token = format!(
+            "Bearer {}",
+            reply["data"]["token"].as_str().unwrap_or_default()
+        );
+        let key: Value = client
+            .get(format!("{base}/api/v1/users/{id}/api_key"))
+            .header("authorization", &token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        api_keys.push(format!(
+            "Bearer {}",
+            key["data"]["token"].as_str().unwrap_or_default()
+        ));
+        ids.push(id);
+        tokens.push(token);
     }
-    let get_all = |label: String, url: String, key: Option<String>| {
+    let reads = args.requests * READS_PER_WRITE;
+    // Request `i` reads user `i mod USERS`, with that user's credential in `auths` (or the
+    // one credential there is, or none).
+    let get_all = |label: String, url: String, auths: Vec<String>| {
         let (client, ids) = (client.clone(), ids.clone());
-        drive(
-            label,
-            args.requests * READS_PER_WRITE,
-            args.concurrency,
-            move |i| {
-                let mut request = client.get(format!("{url}/{}", ids[i % ids.len()]));
-                if let Some(key) = &key {
-                    request = request.header("authorization", key);
-                }
-                async move {
-                    let reply = request.send().await?;
-                    anyhow::ensure!(
-                        reply.status() == StatusCode::OK,
-                        "view answered {}",
-                        reply.status()
-                    );
-                    reply.bytes().await?;
-                    Ok(())
-                }
-            },
+        drive(label, reads, args.concurrency, move |i| {
+            let mut request = client.get(format!("{url}/{}", ids[i % ids.len()]));
+            if !auths.is_empty() {
+                request = request.header("authorization", &auths[i % auths.len()]);
+            }
+            async move {
+                let reply = request.send().await?;
+                anyhow::ensure!(
+                    reply.status() == StatusCode::OK,
+                    "view answered {}",
+                    reply.status()
+                );
+                reply.bytes().await?;
+                Ok(())
+            }
+        })
+    };
+    let users = format!("{base}/api/v1/users");
+    let private = vec![state.secrets.private_api_key.clone()];
+    let by_private = |_| {
+        get_all(
+            format!("{backend}: GET /users/{{id}}, private key"),
+            users.clone(),
+            private.clone(),
         )
     };
-    let key = Some(state.secrets.private_api_key.clone());
-    let (clara, baseline) = compare(
-        |_| {
-            get_all(
-                format!("{backend}: GET /users/{{id}}"),
-                format!("{base}/api/v1/users"),
-                key.clone(),
-            )
-        },
-        |_| {
-            get_all(
-                format!("{backend}: bare axum, same row"),
-                format!("{bare_base}/bare"),
-                None,
-            )
-        },
-    )
-    .await?;
+    let bare = |_| {
+        get_all(
+            format!("{backend}: bare axum, same row"),
+            format!("{bare_base}/bare"),
+            Vec::new(),
+        )
+    };
+    let by_token = |_| {
+        get_all(
+            format!("{backend}: GET /users/{{id}}, user token"),
+            users.clone(),
+            tokens.clone(),
+        )
+    };
+    let by_key = |_| {
+        get_all(
+            format!("{backend}: GET /users/{{id}}, API key"),
+            users.clone(),
+            api_keys.clone(),
+        )
+    };
+    let mut figures = Vec::new();
+    for (measure, (clara, baseline)) in [
+        ("user view vs bare route", compare(by_private, bare).await?),
+        (
+            "user view: token vs private key",
+            compare(by_token, by_private).await?,
+        ),
+        (
+            "user view: API key vs private key",
+            compare(by_key, by_private).await?,
+        ),
+    ] {
+        let target = 0.8;
+        figures.push(Figure {
+            backend,
+            measure,
+            clara,
+            baseline,
+            target,
+        });
+    }
     server.abort();
     bare_server.abort();
-    Ok(Figure {
-        backend,
-        measure: "user view",
-        clara,
-        baseline,
-        target: 0.8,
-    })
+    Ok(figures)
 }
 
 /// Registers `email` over HTTP, as a client does; returns Register's reply.

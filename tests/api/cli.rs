@@ -15,6 +15,29 @@ crate::on_both_backends!(
     a_restarted_server_says_where_it_is_in_plain_text,
 );
 
+/// `clara serve` on `app`'s database and keys, on a free port, logging in `format` to pipes
+/// the test reads; returns the child, its port and its outbox.
+fn serve_piped(app: &TestApp, format: &str) -> (std::process::Child, u16, std::path::PathBuf) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let outbox = app.outbox.join("served");
+    let child = clara(&app.database_url)
+        .env("PORT", port.to_string())
+        .env("MAIL_OUTBOX_DIR", &outbox)
+        .env("LOG_FORMAT", format)
+        .env("PUBLIC_API_KEY", app.public_key())
+        .env("PRIVATE_API_KEY", app.private_key())
+        .env("JWT_SECRET", "a test secret that is long enough")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    (child, port, outbox)
+}
+
 fn clara(database_url: &str) -> Command {
     let mut command = Command::new(CLARA);
     command
@@ -148,22 +171,7 @@ async fn replay_rebuilds_the_views_and_reports_counts(backend: Backend) {
 
 async fn serve_answers_logs_json_and_stops_on_sigterm(backend: Backend) {
     let app = TestApp::new(backend).await;
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let outbox = app.outbox.join("served");
-    let mut child = clara(&app.database_url)
-        .env("PORT", port.to_string())
-        .env("MAIL_OUTBOX_DIR", &outbox)
-        .env("LOG_FORMAT", "json")
-        .env("PUBLIC_API_KEY", app.public_key())
-        .env("PRIVATE_API_KEY", app.private_key())
-        .env("JWT_SECRET", "a test secret that is long enough")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (mut child, port, outbox) = serve_piped(&app, "json");
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
     let mut healthy = false;
@@ -258,22 +266,7 @@ async fn a_restarted_server_says_where_it_is_in_plain_text(backend: Backend) {
     let app = TestApp::new(backend).await;
     app.register("ada@example.com").await;
     let events = app.count_events(None).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let outbox = app.outbox.join("served");
-    let mut child = clara(&app.database_url)
-        .env("PORT", port.to_string())
-        .env("MAIL_OUTBOX_DIR", &outbox)
-        .env("PUBLIC_API_KEY", app.public_key())
-        .env("PRIVATE_API_KEY", app.private_key())
-        .env("JWT_SECRET", "a test secret that is long enough")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (mut child, port, outbox) = serve_piped(&app, "text");
     let client = reqwest::Client::new();
     for _ in 0..100 {
         if client

@@ -18,15 +18,7 @@ async fn the_owner_an_api_key_and_the_operator_see_the_supported_attachments(bac
     let app = TestApp::with_mail(backend).await;
     let ada = app.register_active("ada@example.com").await;
     let id = id_of(&ada);
-    let key = app
-        .as_user(
-            Method::GET,
-            &format!("/api/v1/users/{id}/api_key"),
-            &ada,
-            None,
-        )
-        .await;
-    let api_key = format!("Bearer {}", key.json["data"]["token"].as_str().unwrap());
+    let api_key = app.api_key_bearer(&ada).await;
     let expected = json!({
         "audio": [".flac", ".m4a", ".mp3", ".ogg", ".wav"],
         "document": [".csv", ".html", ".json", ".md", ".pdf", ".txt"],

@@ -272,15 +272,7 @@ async fn history_and_export_refuse_the_wrong_callers_and_parameters(backend: Bac
     let grace = app.register("grace@example.com").await;
     let id = id_of(&ada);
     let path = format!("/api/v1/users/{id}/events");
-    let api_key = app
-        .as_user(
-            Method::GET,
-            &format!("/api/v1/users/{id}/api_key"),
-            &ada,
-            None,
-        )
-        .await;
-    let api_key = format!("Bearer {}", api_key.json["data"]["token"].as_str().unwrap());
+    let api_key = app.api_key_bearer(&ada).await;
     for auth in [api_key.clone(), Client::bearer(&grace), app.public_key()] {
         assert_error(
             &app.send(Method::GET, &path, Some(&auth), None).await,

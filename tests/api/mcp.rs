@@ -71,13 +71,10 @@ fn envelope(result: &CallToolResult) -> (Value, bool) {
     )
 }
 
-/// A funded, active user's API key token (without "Bearer ").
+/// A user's API key token (without "Bearer ").
 async fn api_key(app: &TestApp, user: &crate::support::Reply) -> String {
-    let path = format!("/api/v1/users/{}/api_key", id_of(user));
-    let key = app
-        .as_user(axum::http::Method::GET, &path, user, None)
-        .await;
-    key.json["data"]["token"].as_str().unwrap().to_string()
+    let bearer = app.api_key_bearer(user).await;
+    bearer.trim_start_matches("Bearer ").to_string()
 }
 
 async fn an_agent_lists_and_calls_every_tool_as_the_keys_user(backend: Backend) {

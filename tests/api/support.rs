@@ -390,6 +390,18 @@ impl Client {
             .await
     }
 
+    /// `Bearer <API key token>` of the user of a Register or Login reply, as API View shows it.
+    pub async fn api_key_bearer(&self, user: &Reply) -> String {
+        let path = format!("/api/v1/users/{}/api_key", id_of(user));
+        let key = self.as_user(Method::GET, &path, user, None).await;
+        format!(
+            "Bearer {}",
+            key.json["data"]["token"]
+                .as_str()
+                .expect("an API key token")
+        )
+    }
+
     /// `GET /users/{id}` with the private key.
     pub async fn user_view(&self, id: &str) -> Reply {
         let key = self.private_key();

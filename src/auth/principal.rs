@@ -1,5 +1,7 @@
 //! Who a request acts as, once its credential has been verified.
 
+use clara_projections::{ApiKeyView, SessionView, UserView};
+
 use crate::auth::credential::Credential;
 use crate::auth::token::{verify, verify_api_key};
 use crate::state::AppState;
@@ -20,34 +22,53 @@ pub enum Principal {
 
 impl Principal {
     /// Verifies `credential`: `None` for a missing, malformed, forged or expired one, or a
-    /// token whose session has closed or whose key was replaced.
+    /// token whose session has closed or whose key was replaced. A user's credential comes
+    /// with that user's view, read in the same round trip as the session or key row.
     pub async fn resolve(
         credential: &Credential,
         state: &AppState,
-    ) -> Result<Option<Self>, StoreError> {
+    ) -> Result<Option<(Self, Option<UserView>)>, StoreError> {
         let secret = &state.secrets.jwt_secret;
         Ok(match credential {
-            Credential::Public => Some(Principal::Public),
-            Credential::Private => Some(Principal::Admin),
+            Credential::Public => Some((Principal::Public, None)),
+            Credential::Private => Some((Principal::Admin, None)),
             Credential::UserToken(jwt) => match verify(secret, jwt, "user") {
                 Some(claims) => {
-                    let session = views::session(&state.db, &claims.sid).await?;
-                    let open = session.is_some_and(|s| s.admits(&claims.sub, state.clock.now_ms()));
-                    open.then_some(Principal::User {
-                        user_id: claims.sub,
-                        session_id: claims.sid,
-                    })
+                    let found = views::credential_and_owner::<SessionView>(
+                        &state.db,
+                        &claims.sid,
+                        &claims.sub,
+                    )
+                    .await?;
+                    found
+                        .filter(|(session, _)| session.admits(&claims.sub, state.clock.now_ms()))
+                        .map(|(_, owner)| {
+                            let principal = Principal::User {
+                                user_id: claims.sub,
+                                session_id: claims.sid,
+                            };
+                            (principal, owner)
+                        })
                 }
                 None => None,
             },
             Credential::ApiKeyToken(jwt) => match verify_api_key(secret, jwt) {
                 Some(claims) => {
-                    let current = views::api_key(&state.db, &claims.sub).await?;
-                    let current = current.is_some_and(|key| key.id == claims.kid);
-                    current.then_some(Principal::ApiKey {
-                        user_id: claims.sub,
-                        key_id: claims.kid,
-                    })
+                    let found = views::credential_and_owner::<ApiKeyView>(
+                        &state.db,
+                        &claims.sub,
+                        &claims.sub,
+                    )
+                    .await?;
+                    found
+                        .filter(|(key, _)| key.id == claims.kid)
+                        .map(|(_, owner)| {
+                            let principal = Principal::ApiKey {
+                                user_id: claims.sub,
+                                key_id: claims.kid,
+                            };
+                            (principal, owner)
+                        })
                 }
                 None => None,
             },

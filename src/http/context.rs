@@ -11,6 +11,8 @@ use tower_http::request_id::RequestId;
 
 use super::error::ApiError;
 use crate::accounts::users::user_view;
+use clara_projections::UserView;
+
 use crate::auth::credential::Credential;
 use crate::auth::principal::Principal;
 use crate::commands::Meta;
@@ -22,6 +24,8 @@ pub struct Caller {
     /// The verified principal; none when the credential is missing or refused (answered
     /// 401 only by routes that need one).
     principal: Option<Principal>,
+    /// The user view of the credential's own user, read with the credential.
+    own_view: Option<UserView>,
     pub meta: Meta,
 }
 
@@ -31,6 +35,9 @@ pub struct Caller {
 pub struct Verified {
     pub credential: Credential,
     pub principal: Option<Principal>,
+    /// For a user's credential, that user's view as read in the same round trip, so the
+    /// routes that read it anyway (View, the "active" checks) need no second one.
+    pub own_view: Option<UserView>,
 }
 
 impl Verified {
@@ -38,12 +45,14 @@ impl Verified {
     pub async fn resolve(headers: &HeaderMap, state: &AppState) -> Result<Self, ApiError> {
         let header = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
         let credential = Credential::parse(header, &state.secrets);
-        let principal = Principal::resolve(&credential, state)
+        let resolved = Principal::resolve(&credential, state)
             .await
             .map_err(AppError::from)?;
+        let (principal, own_view) = resolved.map_or((None, None), |(p, v)| (Some(p), v));
         Ok(Self {
             credential,
             principal,
+            own_view,
         })
     }
 }
@@ -77,6 +86,7 @@ impl Caller {
         let Verified {
             credential,
             principal,
+            own_view,
         } = verified;
         // Without a verified principal (a sign-in, a Google token, the webhook) the caller
         // is the public; routes that know better say so.
@@ -98,6 +108,7 @@ impl Caller {
         Caller {
             credential,
             principal,
+            own_view,
             meta,
         }
     }
@@ -105,6 +116,15 @@ impl Caller {
     /// The user the verified credential acts as, if it is a user's.
     pub fn own_user_id(&self) -> Option<&str> {
         self.principal.as_ref().and_then(Principal::user_id)
+    }
+
+    /// The stored view of `user_id`: the one read with the credential when it is the
+    /// caller's own, else read now; 404 when there is no such user.
+    pub async fn user_view(&self, state: &AppState, user_id: &str) -> Result<UserView, ApiError> {
+        match &self.own_view {
+            Some(view) if view.id == user_id => Ok(view.clone()),
+            _ => Ok(user_view(state, user_id).await?),
+        }
     }
 
     /// The verified principal; 401 when there is none.
@@ -185,7 +205,7 @@ impl Caller {
             Principal::ApiKey { user_id: own, .. } if api_key_allowed && own == user_id => {}
             _ => return Err(ApiError::Forbidden),
         }
-        let view = user_view(state, user_id).await?;
+        let view = self.user_view(state, user_id).await?;
         let named = view.first_name.is_some() && view.last_name.is_some();
         if view.is_active && named {
             Ok(())

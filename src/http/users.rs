@@ -15,7 +15,6 @@ use super::path::Path;
 use super::validate::is_name;
 use super::{render, success};
 use crate::accounts::profile::{update as update_profile, ProfileChange};
-use crate::accounts::users::user_view;
 use crate::audit::as_of::user_as_of;
 use crate::clock::parse_instant;
 use crate::error::Resource;
@@ -32,7 +31,7 @@ pub async fn view(
 ) -> Result<Response, ApiError> {
     caller.require_self_or_admin(&user_id)?;
     let view = match query.get("as_of") {
-        None => user_view(&state, &user_id).await?,
+        None => caller.user_view(&state, &user_id).await?,
         Some(text) => {
             let at_ms = parse_instant(text).ok_or(ApiError::InvalidSchema)?;
             user_as_of(&state.db, &user_id, at_ms)

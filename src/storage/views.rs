@@ -22,6 +22,29 @@ pub async fn api_key(db: &Db, user_id: &str) -> Result<Option<ApiKeyView>, sqlx:
     load::<ApiKeyView>(db, user_id).await
 }
 
+/// The credential view `id` and the user view of `owner`, read in one round trip: what a
+/// request with a user token or an API key needs before it can answer.
+pub async fn credential_and_owner<V: View>(
+    db: &Db,
+    id: &str,
+    owner: &str,
+) -> Result<Option<(V, Option<UserView>)>, sqlx::Error> {
+    let sql = format!(
+        "SELECT c.data, u.data FROM {} c LEFT JOIN user_views u ON u.id = $2 WHERE c.id = $1",
+        V::TABLE
+    );
+    let row: Option<(String, Option<String>)> = with_pool!(db, pool => {
+        sqlx::query_as(&sql).bind(id).bind(owner).fetch_optional(pool).await?
+    });
+    row.map(|(credential, user)| {
+        Ok((
+            decode(&credential)?,
+            user.as_deref().map(decode).transpose()?,
+        ))
+    })
+    .transpose()
+}
+
 /// A page of `user_id`'s transactions, newest first.
 pub async fn transactions_page(
     db: &Db,

@@ -13,6 +13,7 @@ crate::on_both_backends!(
     a_sign_in_after_expiry_forgets_the_expired_sessions,
     wrong_unknown_or_missing_credentials_are_401,
     logout_closes_only_the_calling_session,
+    what_another_process_changes_counts_on_the_next_request,
     logout_needs_a_user_token,
     forged_expired_and_tampered_tokens_are_401,
     parallel_wrong_passwords_are_each_counted_then_the_account_locks,
@@ -137,6 +138,46 @@ async fn logout_closes_only_the_calling_session(backend: Backend) {
         StatusCode::OK,
         "the registration's session stays open"
     );
+}
+
+/// A token is checked, and its user read, in one round trip on every request: a logout, a
+/// new API key or a renamed profile on one process shows on the next request to another.
+async fn what_another_process_changes_counts_on_the_next_request(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let ada = app.register("ada@example.com").await;
+    let login = app.login("ada@example.com", Client::PASSWORD).await;
+    let old_key = app.api_key_bearer(&ada).await;
+    let other = TestApp::open(&app.database_url).await;
+    let path = user_path(&ada);
+
+    let renamed = other
+        .as_user(
+            Method::PATCH,
+            &path,
+            &ada,
+            Some(r#"{"first_name":"Augusta"}"#),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text);
+    for auth in [Client::bearer(&login), old_key.clone()] {
+        let seen = app.send(Method::GET, &path, Some(&auth), None).await;
+        assert_eq!(seen.status, StatusCode::OK, "{}", seen.text);
+        assert_eq!(seen.json["data"]["first_name"], "Augusta");
+    }
+
+    let bye = other.as_user(Method::DELETE, SESSION, &login, None).await;
+    assert_eq!(bye.status, StatusCode::NO_CONTENT);
+    let closed = app.as_user(Method::GET, &path, &login, None).await;
+    assert_error(&closed, StatusCode::UNAUTHORIZED, UNAUTHORIZED);
+
+    let key_path = format!("{path}/api_key");
+    let reissued = other.as_user(Method::POST, &key_path, &ada, None).await;
+    assert!(reissued.status.is_success(), "{}", reissued.text);
+    let retired = app.send(Method::GET, &path, Some(&old_key), None).await;
+    assert_error(&retired, StatusCode::UNAUTHORIZED, UNAUTHORIZED);
+    let new_key = app.api_key_bearer(&ada).await;
+    let current = app.send(Method::GET, &path, Some(&new_key), None).await;
+    assert_eq!(current.status, StatusCode::OK, "{}", current.text);
 }
 
 async fn logout_needs_a_user_token(backend: Backend) {

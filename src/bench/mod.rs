@@ -2,7 +2,9 @@
 //! run, on a throw-away SQLite file and, when given, a throw-away PostgreSQL database.
 
 mod analyses;
+mod appends;
 mod audit;
+mod child;
 mod debits;
 mod load;
 mod logins;
@@ -46,6 +48,8 @@ pub enum Measure {
     Analysis,
     Audit,
     Storm,
+    /// PostgreSQL only: appends from one server process against two on the same database.
+    Appends,
 }
 
 impl BenchArgs {
@@ -93,17 +97,6 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         println!("(PostgreSQL skipped: pass --postgres-url or set BENCH_POSTGRES_URL)");
     }
     print_report(args, &figures);
-    // The server runs in this process, beside its load: the figure bounds the server's.
-    let peak = std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|line| {
-            line.strip_prefix("VmHWM:")
-                .map(|rest| rest.trim().to_string())
-        });
-    if let Some(peak) = peak {
-        println!("peak RSS of the bench process (server and load together): {peak}");
-    }
     Ok(())
 }
 
@@ -137,7 +130,7 @@ async fn bench_backend(
         Passwords::with_params(cheap),
         settings,
     )?;
-    let result = measure_all(backend, &state, &db, args, figures).await;
+    let result = measure_all(backend, url, &state, args, figures).await;
     db.close().await;
     std::fs::remove_dir_all(&attachments).ok();
     result
@@ -145,12 +138,12 @@ async fn bench_backend(
 
 async fn measure_all(
     backend: &'static str,
+    url: &str,
     state: &AppState,
-    db: &Db,
     args: &BenchArgs,
     figures: &mut Vec<Figure>,
 ) -> anyhow::Result<()> {
-    let state = state.clone();
+    let (state, db) = (state.clone(), &state.db);
     if args.runs(Measure::Register) {
         figures.push(writes::measure(backend, &state, args).await?);
         truncate_log(db).await?;
@@ -172,7 +165,10 @@ async fn measure_all(
         figures.push(analyses::measure(backend, &state, args).await?);
     }
     if args.runs(Measure::Storm) {
-        storm::measure(backend, &state).await?;
+        storm::measure(backend, url, &state).await?;
+    }
+    if args.runs(Measure::Appends) && backend == "postgres" {
+        figures.push(appends::measure(url, &state).await?);
     }
     if args.runs(Measure::Audit) {
         audit::measure(backend, &state, args).await?;

@@ -72,7 +72,8 @@ where
     Ok((median(ours), median(theirs)))
 }
 
-fn median(mut rates: Vec<f64>) -> f64 {
+/// The middle of `values` (the upper middle of an even count).
+pub fn median(mut rates: Vec<f64>) -> f64 {
     rates.sort_by(f64::total_cmp);
     rates[rates.len() / 2]
 }

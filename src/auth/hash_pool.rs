@@ -1,16 +1,21 @@
 //! A fixed set of threads, one per core, that run password hashes one after another. A thread
 //! that finishes a hash takes the next one waiting at once, without a round through the async
 //! runtime, so the cores stay busy hashing under load; and at most one hash per core runs, so
-//! hashing can neither starve the runtime nor pile up threads. The threads run at the lowest
-//! scheduling priority: a hash takes tens of milliseconds of a core, and a read that becomes
-//! runnable meanwhile should get the core at once instead of waiting out the hash (the bench's
-//! storm measure: read p99 during a login storm against idle).
+//! hashing can neither starve the runtime nor pile up threads. The threads run under Linux's
+//! idle scheduling policy: a hash takes tens of milliseconds of a core, and a read that becomes
+//! runnable meanwhile takes the core at once instead of waiting out the hash's time slice (the
+//! bench's storm measure: read p99 during a login storm against idle). The price: while other
+//! work keeps every core busy, sign-ins wait for it.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 
 use anyhow::anyhow;
+use thread_priority::unix::{
+    set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy,
+    ThreadSchedulePolicy,
+};
 use thread_priority::ThreadPriority;
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -54,7 +59,8 @@ impl HashPool {
 
 fn work(queue: &Mutex<Receiver<Job>>) {
     // Lowering one's own priority needs no privilege; where the OS refuses, hashing still runs.
-    if let Err(e) = thread_priority::set_current_thread_priority(ThreadPriority::Min) {
+    let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
+    if let Err(e) = set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, idle) {
         tracing::debug!(error = ?e, "the hashing thread keeps the default priority");
     }
     loop {

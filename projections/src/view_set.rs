@@ -25,6 +25,9 @@ pub struct ViewSet {
     pub tasks: BTreeMap<String, TaskView>,
     /// The work queue's entries by task id.
     pub queue: BTreeMap<String, QueuedTask>,
+    /// Users whose accounts were deleted in this batch: storage deletes every stored view
+    /// they own, and the set holds none of theirs.
+    pub forgotten: BTreeSet<String>,
 }
 
 /// The stored views a batch needs before it can be folded, as `(table, id)`.
@@ -129,6 +132,7 @@ impl ViewSet {
 
     pub fn apply(&mut self, at: &Recorded, event: &LoggedEvent) {
         match event {
+            LoggedEvent::User(UserEvent::AccountDeleted) => self.forget(&at.aggregate_id),
             LoggedEvent::User(event) => {
                 if UserView::is_changed_by(event) {
                     self.users
@@ -147,24 +151,45 @@ impl ViewSet {
                 }
             }
             LoggedEvent::Wallet(event) => {
+                // The user view was loaded for this batch or created in it, unless the account
+                // is deleted: then the ledger keeps its events but no view shows them.
+                let Some(user) = self.users.get_mut(&at.aggregate_id) else {
+                    return;
+                };
                 if UserView::is_changed_by_wallet(event) {
-                    self.users
-                        .entry(at.aggregate_id.clone())
-                        .or_default()
-                        .apply_wallet(at, event);
+                    user.apply_wallet(at, event);
                 }
                 if let Some(entry) = TransactionView::from_event(at, event) {
                     self.transactions.insert(entry.id.clone(), entry);
                 }
             }
             LoggedEvent::Task(event) => {
+                // A task whose view is neither created here nor stored belongs to a deleted
+                // account (a run that ended after the deletion).
                 let id = &at.aggregate_id;
+                let creates = matches!(event, TaskEvent::Created { .. });
+                if !creates && !self.tasks.contains_key(id) {
+                    return;
+                }
                 self.tasks.entry(id.clone()).or_default().apply(at, event);
                 self.queue.entry(id.clone()).or_default().apply(at, event);
             }
             // Claims only guard uniqueness; no view shows them.
             LoggedEvent::EmailClaim(_) => {}
         }
+    }
+}
+
+impl ViewSet {
+    /// Drops every view of `user_id` from the set and marks them for deletion from storage.
+    fn forget(&mut self, user_id: &str) {
+        self.users.remove(user_id);
+        self.api_keys.remove(user_id);
+        self.sessions.retain(|_, view| view.user_id != user_id);
+        self.transactions.retain(|_, view| view.user_id != user_id);
+        self.tasks.retain(|_, view| view.user_id != user_id);
+        self.queue.retain(|_, view| view.user_id != user_id);
+        self.forgotten.insert(user_id.to_string());
     }
 }
 
@@ -274,5 +299,41 @@ mod tests {
         }
         assert!(set.users.is_empty());
         assert_eq!(set.sessions.len(), 1);
+    }
+
+    #[test]
+    fn a_deleted_account_leaves_no_view_and_later_events_make_none() {
+        use clara_aggregates::WalletEvent;
+        let opened = user(UserEvent::SessionOpened {
+            session_id: "s1".into(),
+            expires_at_ms: 9,
+        });
+        let credited = |entry: &str| {
+            LoggedEvent::Wallet(WalletEvent::Credited {
+                entry_id: entry.into(),
+                amount: 5,
+                balance: 5,
+                description: "gift".into(),
+                purchase: None,
+            })
+        };
+        let failed = LoggedEvent::Task(TaskEvent::Failed {
+            reason: "late".into(),
+        });
+        let mut set = ViewSet::default();
+        set.apply(&at("u2"), &registered());
+        for (id, event) in [("u1", registered()), ("u1", opened), ("u1", credited("e1"))] {
+            set.apply(&at(id), &event);
+        }
+        assert_eq!(
+            (set.users.len(), set.sessions.len(), set.transactions.len()),
+            (2, 1, 1)
+        );
+        set.apply(&at("u1"), &user(UserEvent::AccountDeleted));
+        set.apply(&at("u1"), &credited("e2"));
+        set.apply(&at("task_1"), &failed);
+        assert_eq!(set.users.keys().collect::<Vec<_>>(), ["u2"]);
+        assert!(set.sessions.is_empty() && set.transactions.is_empty() && set.tasks.is_empty());
+        assert!(set.forgotten.contains("u1") && !set.forgotten.contains("u2"));
     }
 }

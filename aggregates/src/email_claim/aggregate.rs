@@ -18,18 +18,29 @@ pub enum EmailClaimCommand {
         owner_abandoned: bool,
         now_ms: i64,
     },
+    /// Free the address of `user_id`, whose account was deleted, for a new registration. A
+    /// claim that another user holds now is left as it is.
+    Release { user_id: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(strum::EnumIter))]
 pub enum EmailClaimEvent {
-    Claimed { user_id: String, at_ms: i64 },
+    Claimed {
+        user_id: String,
+        at_ms: i64,
+    },
+    /// The owner's account was deleted: the address belongs to nobody.
+    Released {
+        user_id: String,
+    },
 }
 
 impl Redaction for EmailClaimEvent {
     const FIELDS: &'static [(&'static str, &'static str, Shown)] = &[
         ("Claimed", "user_id", Shown::Kept),
         ("Claimed", "at_ms", Shown::Kept),
+        ("Released", "user_id", Shown::Kept),
     ];
 }
 
@@ -40,6 +51,7 @@ impl DomainEvent for EmailClaimEvent {
     fn event_type(&self) -> String {
         match self {
             EmailClaimEvent::Claimed { .. } => "Claimed".to_string(),
+            EmailClaimEvent::Released { .. } => "Released".to_string(),
         }
     }
 
@@ -103,6 +115,13 @@ impl Aggregate for EmailClaim {
                 sink.write(event, self).await;
                 Ok(())
             }
+            EmailClaimCommand::Release { user_id } => {
+                if self.owner.as_ref() == Some(&user_id) {
+                    sink.write(EmailClaimEvent::Released { user_id }, self)
+                        .await;
+                }
+                Ok(())
+            }
         }
     }
 
@@ -112,6 +131,7 @@ impl Aggregate for EmailClaim {
                 self.owner = Some(user_id);
                 self.claimed_at_ms = at_ms;
             }
+            EmailClaimEvent::Released { .. } => *self = EmailClaim::default(),
         }
     }
 }

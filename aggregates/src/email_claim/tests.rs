@@ -76,3 +76,43 @@ fn a_claim_turns_stale_a_minute_after_it_was_made() {
     assert!(!claim.is_stale(T0 + STALE_CLAIM_AFTER_MS - 1));
     assert!(claim.is_stale(T0 + STALE_CLAIM_AFTER_MS));
 }
+
+fn released(user_id: &str) -> EmailClaimEvent {
+    EmailClaimEvent::Released {
+        user_id: user_id.into(),
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_owners_address_is_released_and_claimed_afresh() {
+    Claims::with(())
+        .given(vec![claimed("user_a", T0)])
+        .when_async(EmailClaimCommand::Release {
+            user_id: "user_a".into(),
+        })
+        .await
+        .then_expect_events(vec![released("user_a")]);
+    Claims::with(())
+        .given(vec![claimed("user_a", T0), released("user_a")])
+        .when_async(claim("user_b", false, T0 + 1))
+        .await
+        .then_expect_events(vec![claimed("user_b", T0 + 1)]);
+}
+
+#[tokio::test]
+async fn only_the_current_owner_releases_an_address() {
+    Claims::with(())
+        .given(vec![claimed("user_b", T0)])
+        .when_async(EmailClaimCommand::Release {
+            user_id: "user_a".into(),
+        })
+        .await
+        .then_expect_events(vec![]);
+    Claims::with(())
+        .given_no_previous_events()
+        .when_async(EmailClaimCommand::Release {
+            user_id: "user_a".into(),
+        })
+        .await
+        .then_expect_events(vec![]);
+}

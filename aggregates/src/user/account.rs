@@ -9,9 +9,10 @@ use super::{User, UserEvent};
 use crate::names::{normalise_email, title_case};
 
 impl User {
-    /// Whether Register may create this account: not yet registered, nor given up.
+    /// Whether Register may create this account: not yet registered, nor deleted, nor given
+    /// up.
     fn registrable(&self) -> Result<(), UserError> {
-        if self.registered {
+        if self.registered || self.deleted {
             return Err(UserError::AlreadyRegistered);
         }
         if self.abandoned {

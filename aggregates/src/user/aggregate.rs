@@ -20,6 +20,9 @@ pub struct User {
     pub(super) registered: bool,
     #[serde(default)]
     pub(super) abandoned: bool,
+    /// Deleted: never registered again, and nothing of the person kept.
+    #[serde(default)]
+    pub(super) deleted: bool,
     pub(super) email: String,
     pub(super) password_hash: String,
     pub(super) active: bool,
@@ -188,6 +191,9 @@ impl Aggregate for User {
                     .enable_two_factor(&code, totp_sealed, sink)
                     .await
             }
+            UserCommand::DeleteAccount { code } => {
+                self.existing()?.delete_account(code.as_ref(), sink).await
+            }
             UserCommand::DisableTwoFactor { code, now_ms } => {
                 self.existing()?
                     .disable_two_factor(&code, now_ms, sink)
@@ -292,6 +298,12 @@ impl Aggregate for User {
             }
             UserEvent::TotpEnrolled { secret_sealed } => self.totp_sealed = Some(secret_sealed),
             UserEvent::TotpStepUsed { step } => self.last_totp_step = step,
+            UserEvent::AccountDeleted => {
+                *self = User {
+                    deleted: true,
+                    ..User::default()
+                }
+            }
         }
     }
 }

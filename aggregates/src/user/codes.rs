@@ -134,6 +134,22 @@ impl User {
         Ok(())
     }
 
+    /// Deletes the account; with `code` (the owner's), only when it is right. A wrong code
+    /// is recorded and deletes nothing.
+    pub(super) async fn delete_account(
+        &mut self,
+        code: Option<&Presented>,
+        sink: &EventSink<Self>,
+    ) -> Result<(), UserError> {
+        if let Some(code) = code {
+            if !self.verify(OtpType::DeleteAccount, code, sink).await? {
+                return Ok(());
+            }
+        }
+        sink.write(UserEvent::AccountDeleted, self).await;
+        Ok(())
+    }
+
     pub(super) async fn enable_two_factor(
         &mut self,
         code: &Presented,

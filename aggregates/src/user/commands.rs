@@ -128,6 +128,11 @@ pub enum UserCommand {
         code: SecondFactor,
         now_ms: i64,
     },
+    /// Delete the account: with the owner's DELETE_ACCOUNT `code`, or with none when the
+    /// operator deletes it.
+    DeleteAccount {
+        code: Option<Presented>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -111,6 +111,10 @@ pub enum UserEvent {
     TotpEnrolled {
         secret_sealed: String,
     },
+    /// The account was deleted, by its owner with a DELETE_ACCOUNT code or by the operator:
+    /// its sessions and API key stop working, its address is free to register again, and
+    /// every view forgets the person. The log keeps the account's events.
+    AccountDeleted,
     /// An authenticator code of this 30-second step was accepted; no code of it or an
     /// earlier step is accepted again.
     TotpStepUsed {
@@ -174,6 +178,7 @@ impl DomainEvent for UserEvent {
             UserEvent::TwoFactorDisabled => "TwoFactorDisabled",
             UserEvent::TotpEnrolled { .. } => "TotpEnrolled",
             UserEvent::TotpStepUsed { .. } => "TotpStepUsed",
+            UserEvent::AccountDeleted => "AccountDeleted",
         }
         .to_string()
     }

@@ -7,6 +7,8 @@ mod account;
 mod aggregate;
 mod codes;
 mod commands;
+#[cfg(test)]
+mod delete_tests;
 mod events;
 #[cfg(test)]
 mod google_tests;

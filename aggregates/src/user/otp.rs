@@ -16,15 +16,18 @@ pub enum OtpType {
     Activation,
     ChangePassword,
     TwoFactorAuth,
+    DeleteAccount,
 }
 
 impl OtpType {
-    /// Parses the contract's spelling (`ACTIVATION`, `CHANGE_PASSWORD`, `TWO_FACTOR_AUTH`).
+    /// Parses the contract's spelling (`ACTIVATION`, `CHANGE_PASSWORD`, `TWO_FACTOR_AUTH`,
+    /// `DELETE_ACCOUNT`).
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "ACTIVATION" => Some(OtpType::Activation),
             "CHANGE_PASSWORD" => Some(OtpType::ChangePassword),
             "TWO_FACTOR_AUTH" => Some(OtpType::TwoFactorAuth),
+            "DELETE_ACCOUNT" => Some(OtpType::DeleteAccount),
             _ => None,
         }
     }
@@ -34,6 +37,7 @@ impl OtpType {
             OtpType::Activation => "ACTIVATION",
             OtpType::ChangePassword => "CHANGE_PASSWORD",
             OtpType::TwoFactorAuth => "TWO_FACTOR_AUTH",
+            OtpType::DeleteAccount => "DELETE_ACCOUNT",
         }
     }
 }
@@ -180,6 +184,7 @@ mod tests {
             OtpType::Activation,
             OtpType::ChangePassword,
             OtpType::TwoFactorAuth,
+            OtpType::DeleteAccount,
         ] {
             assert_eq!(OtpType::parse(t.as_str()), Some(t));
         }

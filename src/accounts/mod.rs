@@ -2,6 +2,7 @@
 
 pub mod api_key;
 pub mod credits;
+pub mod delete;
 pub mod google;
 pub mod lookup;
 pub mod otp;

@@ -71,4 +71,12 @@ impl AttachmentStore {
     pub async fn get(&self, sha256: &str) -> Result<Bytes, object_store::Error> {
         self.store.get(&Self::path(sha256)).await?.bytes().await
     }
+
+    /// Deletes the content stored under `sha256`; content already gone is no error.
+    pub async fn delete(&self, sha256: &str) -> Result<(), object_store::Error> {
+        match self.store.delete(&Self::path(sha256)).await {
+            Err(object_store::Error::NotFound { .. }) => Ok(()),
+            done => done,
+        }
+    }
 }

@@ -45,7 +45,7 @@ impl Validate for PasswordBody {
 }
 
 /// `POST /users/{user_email}/otp/{otp_type}` with the public key: 201, the code goes by mail.
-#[utoipa::path(post, path = "/api/v1/users/{user_email}/otp/{otp_type}", tag = "codes", params(("user_email" = String, Path, description = "The account's e-mail address"), ("otp_type" = String, Path, description = "ACTIVATION, CHANGE_PASSWORD or TWO_FACTOR_AUTH")), responses((status = 201, description = "The code was sent by mail", body = Envelope)), security(("public_key" = [])))]
+#[utoipa::path(post, path = "/api/v1/users/{user_email}/otp/{otp_type}", tag = "codes", params(("user_email" = String, Path, description = "The account's e-mail address"), ("otp_type" = String, Path, description = "ACTIVATION, CHANGE_PASSWORD, TWO_FACTOR_AUTH or DELETE_ACCOUNT")), responses((status = 201, description = "The code was sent by mail", body = Envelope)), security(("public_key" = [])))]
 pub async fn send_otp(
     State(state): State<AppState>,
     caller: Caller,

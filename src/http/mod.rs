@@ -109,7 +109,7 @@ fn documented_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(auth_routes::register))
         .routes(routes!(auth_routes::google))
         .routes(routes!(auth_routes::login, auth_routes::logout))
-        .routes(routes!(users::view, users::update))
+        .routes(routes!(users::view, users::update, users::delete))
         .routes(routes!(codes::send_otp))
         .routes(routes!(codes::activate))
         .routes(routes!(codes::change_password))

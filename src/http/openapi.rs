@@ -250,7 +250,7 @@ fn parameter_schema(path: &str, name: &str) -> Option<serde_json::Value> {
         "task_id" => id("task"),
         "user_email" => EMAIL.to_string(),
         "otp_type" => {
-            r#"{"type": "string", "enum": ["ACTIVATION", "CHANGE_PASSWORD", "TWO_FACTOR_AUTH"]}"#
+            r#"{"type": "string", "enum": ["ACTIVATION", "CHANGE_PASSWORD", "TWO_FACTOR_AUTH", "DELETE_ACCOUNT"]}"#
                 .into()
         }
         "offset" | "after" => r#"{"type": "integer", "format": "int64", "minimum": 0}"#.into(),

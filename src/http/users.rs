@@ -1,19 +1,21 @@
-//! User routes: View and Update.
+//! User routes: View, Update and Delete.
 
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::body::{parse, RawBody, Validate};
+use super::body::{parse, parse_optional, RawBody, Validate};
+use super::codes::CodeBody;
 use super::context::Caller;
 use super::error::ApiError;
 use super::openapi::Envelope;
 use super::path::Path;
 use super::validate::is_name;
 use super::{render, success};
+use crate::accounts::delete::delete_account;
 use crate::accounts::profile::{update as update_profile, ProfileChange};
 use crate::audit::as_of::user_as_of;
 use crate::clock::parse_instant;
@@ -34,6 +36,8 @@ pub async fn view(
         None => caller.user_view(&state, &user_id).await?,
         Some(text) => {
             let at_ms = parse_instant(text).ok_or(ApiError::InvalidSchema)?;
+            // A deleted account is 404 whatever the instant: no view shows the person.
+            caller.user_view(&state, &user_id).await?;
             user_as_of(&state.db, &user_id, at_ms)
                 .await?
                 .ok_or(ApiError::NotFound(Resource::User))?
@@ -98,4 +102,26 @@ pub async fn update(
         "User updated successfully.",
         render::user(&view),
     ))
+}
+
+/// `DELETE /users/{user_id}`: the owner's user token with a DELETE_ACCOUNT code (a missing
+/// or wrong one is 401), or the private key with no body. 204; 404 for an account that does
+/// not exist or is already deleted.
+#[utoipa::path(delete, path = "/api/v1/users/{user_id}", tag = "users", params(("user_id" = String, Path, description = "A `user_…` id")), request_body(content = Option<CodeBody>, description = "With a user token: a DELETE_ACCOUNT code"), responses((status = 204, description = "The account is deleted")), security(("user_token" = []), ("private_key" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    caller.require_self_token_or_admin(&user_id)?;
+    let code = match caller.own_user_id() {
+        Some(_) => {
+            let body: Option<CodeBody> = parse_optional(&body)?;
+            Some(body.ok_or(ApiError::Unauthorized)?.code)
+        }
+        None => None,
+    };
+    delete_account(&state, &user_id, code.as_deref(), &caller.meta).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -17,6 +17,7 @@ pub fn otp_mail(to: &str, otp_type: OtpType, code: &str, minutes_left: i64) -> M
         OtpType::Activation => ("activate your account", "Activate your Clara account"),
         OtpType::ChangePassword => ("change your password", "Your Clara password change code"),
         OtpType::TwoFactorAuth => ("sign in", "Your Clara sign-in code"),
+        OtpType::DeleteAccount => ("delete your account", "Your Clara account deletion code"),
     };
     // The code stays out of the subject, which notifications and mail-server logs show.
     Mail {

@@ -73,6 +73,14 @@ pub trait Conn: Send {
         position: i64,
     ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send;
 
+    /// Deletes what is kept of a deleted account outside the log: the rows `owner` owns in
+    /// `tables`, the delivery records of the mail sent to them, and their snapshot.
+    fn forget_owner(
+        &mut self,
+        owner: &str,
+        tables: &[&str],
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+
     /// Sets checkpoint `name` to `position` and empties `tables`, for a rebuild.
     fn reset(
         &mut self,
@@ -101,6 +109,13 @@ const ADVANCE_TO_OWN: &str = "UPDATE projector_checkpoints SET position = $1 WHE
 const VIEW_COLUMNS: &str = "(id, owner, sort_key, position, data)";
 const REPLACE_VIEW: &str = "ON CONFLICT (id) DO UPDATE SET \
     sort_key = excluded.sort_key, position = excluded.position, data = excluded.data";
+/// What a deleted account leaves outside the log and the views: the records of its mail and
+/// its aggregate's snapshot, which holds the address.
+const FORGET_OUTSIDE_VIEWS: [&str; 2] = [
+    "DELETE FROM mail_deliveries WHERE position IN \
+        (SELECT position FROM events WHERE aggregate_type = 'User' AND aggregate_id = $1)",
+    "DELETE FROM aggregate_snapshots WHERE aggregate_type = 'User' AND aggregate_id = $1",
+];
 const SET_CHECKPOINT: &str = "UPDATE projector_checkpoints SET position = $1 WHERE name = $2";
 
 /// Runs a conditional checkpoint move bound as (position, name, condition); true if it moved.
@@ -266,6 +281,26 @@ macro_rules! conn_impl {
                 position: i64,
             ) -> Result<bool, sqlx::Error> {
                 move_checkpoint!(self, ADVANCE_TO_OWN, position, name, first)
+            }
+
+            async fn forget_owner(
+                &mut self,
+                owner: &str,
+                tables: &[&str],
+            ) -> Result<(), sqlx::Error> {
+                for table in tables {
+                    sqlx::query(&format!("DELETE FROM {table} WHERE owner = $1"))
+                        .bind(owner)
+                        .execute(&mut *self)
+                        .await?;
+                }
+                for statement in FORGET_OUTSIDE_VIEWS {
+                    sqlx::query(statement)
+                        .bind(owner)
+                        .execute(&mut *self)
+                        .await?;
+                }
+                Ok(())
             }
 
             async fn reset(

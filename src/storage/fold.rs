@@ -95,8 +95,11 @@ async fn fold(tx: &mut impl Conn, decoded: &[(Recorded, LoggedEvent)]) -> anyhow
 /// Rows written per upsert statement at most (five parameters each).
 const UPSERT_CHUNK: usize = 500;
 
-/// Writes every view of `set` through `tx`.
+/// Writes every view of `set` through `tx`, after deleting those of the accounts it forgot.
 pub async fn write(tx: &mut impl Conn, set: &ViewSet) -> anyhow::Result<()> {
+    for owner in &set.forgotten {
+        tx.forget_owner(owner, &ViewSet::TABLES).await?;
+    }
     let rows = set.rows()?;
     let mut pieces: Vec<(&str, &[clara_projections::Row])> = Vec::new();
     for (table, rows) in &rows {

@@ -1,6 +1,7 @@
 //! Storage: one seam over SQLite and PostgreSQL for the event log, the views and the projector.
 
 pub mod append;
+pub mod attachments;
 pub mod checkpoints;
 mod conn;
 mod db;

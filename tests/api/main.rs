@@ -21,6 +21,7 @@ mod cli_audit;
 mod code_caps;
 mod codes;
 mod credentials;
+mod deletion;
 mod envelope;
 mod faults;
 mod google;

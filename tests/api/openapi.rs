@@ -9,7 +9,7 @@ crate::on_both_backends!(the_document_and_the_router_have_the_same_routes);
 
 /// The contract's §3 (and MCP's endpoint), as (method, path); Delete account waits for
 /// issue 19.
-const CONTRACT: [(&str, &str); 30] = [
+const CONTRACT: [(&str, &str); 31] = [
     ("post", "/api/v1/auth/register"),
     ("post", "/api/v1/auth/google"),
     ("post", "/api/v1/auth/session"),
@@ -21,6 +21,7 @@ const CONTRACT: [(&str, &str); 30] = [
     ("delete", "/api/v1/users/{user_id}/2fa"),
     ("get", "/api/v1/users/{user_id}"),
     ("patch", "/api/v1/users/{user_id}"),
+    ("delete", "/api/v1/users/{user_id}"),
     ("get", "/api/v1/users/{user_id}/api_key"),
     ("post", "/api/v1/users/{user_id}/api_key"),
     ("get", "/api/v1/users/{user_id}/transactions"),

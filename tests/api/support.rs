@@ -296,6 +296,24 @@ impl TestApp {
         &self.state.db
     }
 
+    /// The count `sql` returns with `$1` bound to `bind`.
+    pub async fn scalar(&self, sql: &str, bind: &str) -> i64 {
+        clara::with_pool!(self.db(), pool => sqlx::query_scalar(sql).bind(bind).fetch_one(pool).await.unwrap())
+    }
+
+    /// Waits until the dispatcher has recorded the delivery of a mail to `user_id`.
+    pub async fn wait_for_mail_records(&self, user_id: &str) {
+        let sql = "SELECT count(*) FROM mail_deliveries WHERE position IN \
+            (SELECT position FROM events WHERE aggregate_id = $1)";
+        for _ in 0..100 {
+            if self.scalar(sql, user_id).await > 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no mail to {user_id} was recorded as delivered");
+    }
+
     /// Number of rows in the event log, optionally of one event type.
     pub async fn count_events(&self, event_type: Option<&str>) -> i64 {
         let sql = "SELECT COUNT(*) FROM events WHERE event_type = COALESCE($1, event_type)";

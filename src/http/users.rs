@@ -117,7 +117,11 @@ pub async fn delete(
     caller.require_self_token_or_admin(&user_id)?;
     let code = match caller.own_user_id() {
         Some(_) => {
-            let body: Option<CodeBody> = parse_optional(&body)?;
+            // No body, `{}` or `null` carries no code: 401, as a wrong one is.
+            let body: Option<CodeBody> = match body.trim_ascii() {
+                b"null" => None,
+                _ => parse_optional(&body)?,
+            };
             Some(body.ok_or(ApiError::Unauthorized)?.code)
         }
         None => None,

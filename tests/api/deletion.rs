@@ -98,17 +98,14 @@ async fn a_wrong_or_missing_code_is_401_and_deletes_nothing(backend: Backend) {
     let ada = app.register_active(ADA).await;
     let code = deletion_code(&app, 2).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    for body in [
-        None,
-        Some("{}"),
-        Some(&*format!(r#"{{"code": "{wrong}"}}"#)),
-    ] {
+    let wrong = format!(r#"{{"code": "{wrong}"}}"#);
+    for body in [None, Some("{}"), Some("null"), Some(&*wrong)] {
         let refused = app
             .as_user(Method::DELETE, &user_path(&ada), &ada, body)
             .await;
         assert_error(&refused, StatusCode::UNAUTHORIZED, UNAUTHORIZED);
     }
-    let activation = deletion_code(&app, 3).await;
+    let right = deletion_code(&app, 3).await;
     let other_type = format!("/api/v1/users/{ADA}/otp/CHANGE_PASSWORD");
     app.send(Method::POST, &other_type, Some(&app.public_key()), None)
         .await;
@@ -119,7 +116,7 @@ async fn a_wrong_or_missing_code_is_401_and_deletes_nothing(backend: Backend) {
     let still = app.as_user(Method::GET, &user_path(&ada), &ada, None).await;
     assert_eq!(still.status, StatusCode::OK, "{}", still.text);
     assert_eq!(app.count_events(Some("AccountDeleted")).await, 0);
-    let deleted = delete_with_code(&app, &ada, &activation).await;
+    let deleted = delete_with_code(&app, &ada, &right).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
 }
 

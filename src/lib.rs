@@ -18,6 +18,7 @@ pub mod limits;
 pub mod listen;
 pub mod mail;
 pub mod meter;
+pub mod privacy;
 pub mod secrets;
 pub mod server;
 pub mod state;

@@ -12,6 +12,10 @@ pub struct Secrets {
     pub public_api_key: String,
     pub private_api_key: String,
     pub jwt_secret: String,
+    /// The master key of personal data (64 hex digits): it keys the identifiers that stand
+    /// for e-mail addresses in the log. Key files written before it existed get one added.
+    #[serde(default)]
+    pub data_key: String,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -33,6 +37,7 @@ impl Secrets {
             public_api_key: format!("pub_{}", random_hex(24)),
             private_api_key: format!("prv_{}", random_hex(24)),
             jwt_secret: random_hex(32),
+            data_key: random_hex(32),
         }
     }
 
@@ -45,23 +50,35 @@ impl Secrets {
             var("PUBLIC_API_KEY"),
             var("PRIVATE_API_KEY"),
             var("JWT_SECRET"),
+            var("DATA_KEY"),
         );
-        if let (Some(public_api_key), Some(private_api_key), Some(jwt_secret)) = from_env.clone() {
-            return Ok(Self {
-                public_api_key,
-                private_api_key,
-                jwt_secret,
-            });
-        }
-        let file = key_file(database_url).context(
-            "PUBLIC_API_KEY, PRIVATE_API_KEY and JWT_SECRET must be set when DATABASE_URL is not a SQLite file",
-        )?;
-        let stored = load_or_create(&file)?;
-        Ok(Self {
-            public_api_key: from_env.0.unwrap_or(stored.public_api_key),
-            private_api_key: from_env.1.unwrap_or(stored.private_api_key),
-            jwt_secret: from_env.2.unwrap_or(stored.jwt_secret),
-        })
+        let secrets = match from_env.clone() {
+            (Some(public_api_key), Some(private_api_key), Some(jwt_secret), Some(data_key)) => {
+                Self {
+                    public_api_key,
+                    private_api_key,
+                    jwt_secret,
+                    data_key,
+                }
+            }
+            _ => {
+                let file = key_file(database_url).context(
+                    "PUBLIC_API_KEY, PRIVATE_API_KEY, JWT_SECRET and DATA_KEY must be set when DATABASE_URL is not a SQLite file",
+                )?;
+                let stored = load_or_create(&file)?;
+                Self {
+                    public_api_key: from_env.0.unwrap_or(stored.public_api_key),
+                    private_api_key: from_env.1.unwrap_or(stored.private_api_key),
+                    jwt_secret: from_env.2.unwrap_or(stored.jwt_secret),
+                    data_key: from_env.3.unwrap_or(stored.data_key),
+                }
+            }
+        };
+        anyhow::ensure!(
+            secrets.data_key.len() == 64 && secrets.data_key.chars().all(|c| c.is_ascii_hexdigit()),
+            "DATA_KEY must be 64 hex digits (32 random bytes, e.g. `openssl rand -hex 32`)"
+        );
+        Ok(secrets)
     }
 }
 
@@ -81,12 +98,19 @@ pub fn key_file(database_url: &str) -> Option<PathBuf> {
 
 fn load_or_create(file: &Path) -> anyhow::Result<Secrets> {
     if let Ok(text) = std::fs::read_to_string(file) {
-        return serde_json::from_str(&text).with_context(|| {
+        let mut stored: Secrets = serde_json::from_str(&text).with_context(|| {
             format!(
                 "{} is not a valid key file; delete it to generate new keys",
                 file.display()
             )
-        });
+        })?;
+        if stored.data_key.is_empty() {
+            stored.data_key = random_hex(32);
+            let text = serde_json::to_string_pretty(&stored)?;
+            std::fs::write(file, text)
+                .with_context(|| format!("cannot add DATA_KEY to {}", file.display()))?;
+        }
+        return Ok(stored);
     }
     let secrets = Secrets::generate();
     write_private(file, &serde_json::to_string_pretty(&secrets)?)

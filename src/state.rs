@@ -16,6 +16,7 @@ use crate::clock::Clock;
 use crate::commands::CommandBus;
 use crate::limits::RateLimiter;
 use crate::mail::{MailSettings, Mailer, Transport};
+use crate::privacy::claim_ids::ClaimIds;
 use crate::secrets::Secrets;
 use crate::storage::{Db, Projector};
 use crate::stripe::api::StripeApi;
@@ -96,6 +97,8 @@ pub struct AppState {
     pub stripe: Option<Arc<StripeSettings>>,
     pub users: CommandBus<User>,
     pub claims: CommandBus<EmailClaim>,
+    /// The ids e-mail claims are kept under: keyed hashes of the addresses.
+    pub claim_ids: ClaimIds,
     pub wallets: CommandBus<Wallet>,
     pub tasks: CommandBus<Task>,
     pub attachments: AttachmentStore,
@@ -153,6 +156,7 @@ impl AppState {
             uploads: Arc::new(Semaphore::new(UPLOADS_AT_ONCE)),
             tasks: CommandBus::new(&db, projector.clone()),
             users: CommandBus::new(&db, projector.clone()),
+            claim_ids: ClaimIds::new(&secrets.data_key),
             claims: CommandBus::new(&db, projector.clone()),
             wallets: CommandBus::new(&db, projector.clone()),
             settings: Arc::new(settings),

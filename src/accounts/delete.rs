@@ -21,7 +21,7 @@ pub async fn delete_account(
     if !user.is_registered() {
         return Err(AppError::NotFound(Resource::User));
     }
-    let address = user.email().to_string();
+    let claim_id = state.claim_ids.of(user.email());
     // Read while the task views still name the owner; the deletion removes them.
     let files = attachments::only_of(&state.db, user_id).await?;
     let command = UserCommand::DeleteAccount {
@@ -30,7 +30,7 @@ pub async fn delete_account(
     let release = |_: &_, events: &[UserEvent]| {
         let deleted = events.contains(&UserEvent::AccountDeleted);
         let user_id = user_id.to_string();
-        deleted.then(|| (address.clone(), EmailClaimCommand::Release { user_id }))
+        deleted.then(|| (claim_id.clone(), EmailClaimCommand::Release { user_id }))
     };
     let committed = state
         .users

@@ -1,6 +1,5 @@
 //! Finding an account by e-mail: the EmailClaim aggregate names its owner.
 
-use clara_aggregates::names::normalise_email;
 use clara_aggregates::User;
 
 use crate::commands::Loaded;
@@ -18,10 +17,9 @@ pub async fn by_email(
     if email.len() > 254 || email.chars().any(char::is_control) {
         return Ok(None);
     }
-    let address = normalise_email(email);
     let owner = state
         .claims
-        .load(&address)
+        .load(&state.claim_ids.of(email))
         .await?
         .owner()
         .map(str::to_string);

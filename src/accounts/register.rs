@@ -62,11 +62,16 @@ pub(crate) async fn claim_email(
         owner_abandoned,
         now_ms: state.clock.now_ms(),
     };
-    let taken = match state.claims.execute_once(email, claim(false), meta).await {
+    let claim_id = state.claim_ids.of(email);
+    let taken = match state
+        .claims
+        .execute_once(&claim_id, claim(false), meta)
+        .await
+    {
         Err(CommitError::Domain(taken @ EmailClaimError::AlreadyClaimed)) => taken,
         first => return first.map(drop).map_err(AppError::from),
     };
-    let current = state.claims.load(email).await?;
+    let current = state.claims.load(&claim_id).await?;
     let owner = match current.owner() {
         Some(owner) if current.is_stale(state.clock.now_ms()) => owner.to_string(),
         _ => return Err(taken.into()),
@@ -77,6 +82,9 @@ pub(crate) async fn claim_email(
         .users
         .execute(&owner, UserCommand::Abandon, meta)
         .await?;
-    state.claims.execute_once(email, claim(true), meta).await?;
+    state
+        .claims
+        .execute_once(&claim_id, claim(true), meta)
+        .await?;
     Ok(())
 }

@@ -1,8 +1,6 @@
 //! An account's history: the events of its user and wallet, of its tasks, and of the
 //! e-mail claims that name it, in commit order, a page at a time.
 
-use clara_aggregates::names::normalise_email;
-
 use super::record::{AuditEvent, COLUMNS};
 use crate::storage::Db;
 use crate::with_pool;
@@ -10,13 +8,14 @@ use crate::with_pool;
 /// Largest page of history.
 pub const MAX_LIMIT: i64 = 1000;
 
-/// Up to `limit` events of account `user_id` (whose address is `email`) after `after`.
+/// Up to `limit` events of account `user_id` (whose address's claim is `claim_id`) after
+/// `after`.
 /// Each branch reads its aggregates through the log's primary key, so an account's page
 /// costs its own events, not the whole log's.
 pub async fn history(
     db: &Db,
     user_id: &str,
-    email: &str,
+    claim_id: &str,
     after: i64,
     limit: i64,
 ) -> Result<Vec<AuditEvent>, sqlx::Error> {
@@ -38,14 +37,13 @@ pub async fn history(
              AND position > $2 AND CAST(payload AS TEXT) LIKE $4\
          ) AS account ORDER BY position LIMIT $5"
     );
-    let claim = normalise_email(email);
     // User ids are random and unique: a claim naming this one names this account.
     let names_user = format!("%{user_id}%");
     with_pool!(db, pool => {
         let rows = sqlx::query(&sql)
             .bind(user_id)
             .bind(after)
-            .bind(&claim)
+            .bind(claim_id)
             .bind(&names_user)
             .bind(limit)
             .fetch_all(pool)

@@ -76,6 +76,7 @@ mod tests {
             public_api_key: "pub_key".into(),
             private_api_key: "prv_key".into(),
             jwt_secret: "s".into(),
+            data_key: String::new(),
         }
     }
 

@@ -35,6 +35,7 @@ impl ChildServer {
             .env("PUBLIC_API_KEY", &secrets.public_api_key)
             .env("PRIVATE_API_KEY", &secrets.private_api_key)
             .env("JWT_SECRET", &secrets.jwt_secret)
+            .env("DATA_KEY", &secrets.data_key)
             .env("RATE_LIMIT_PER_SECOND", "0")
             .env("AGENT_WORKERS", "0")
             .env("MAIL_OUTBOX_DIR", scratch.join("outbox"))

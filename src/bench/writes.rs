@@ -60,7 +60,7 @@ pub async fn insert_rows(db: &Db, i: usize) -> anyhow::Result<()> {
     let user = format!("user_baseline{i:027}");
     let claim = vec![(
         "EmailClaim",
-        email.clone(),
+        format!("email_{i:064x}"),
         1,
         "Claimed",
         json!({"Claimed": {"user_id": user, "at_ms": 0}}),

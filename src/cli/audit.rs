@@ -10,6 +10,8 @@ use crate::audit::history::{history, MAX_LIMIT};
 use crate::audit::AuditEvent;
 use crate::clock::{http_date, now_ms, parse_instant};
 use crate::config::Common;
+use crate::privacy::claim_ids::ClaimIds;
+use crate::secrets::Secrets;
 use crate::server::open_existing_database;
 use crate::storage::views;
 
@@ -36,10 +38,12 @@ pub async fn run(
         print_user(&then, as_json);
         return Ok(());
     }
+    let secrets = Secrets::resolve(&common.database_url)?;
+    let claim_id = ClaimIds::new(&secrets.data_key).of(&user.email);
     let mut after = 0;
     let mut events = Vec::new();
     loop {
-        let page = history(&db, user_id, &user.email, after, MAX_LIMIT).await?;
+        let page = history(&db, user_id, &claim_id, after, MAX_LIMIT).await?;
         let Some(last) = page.last() else { break };
         after = last.position;
         events.extend(page);

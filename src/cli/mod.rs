@@ -7,6 +7,9 @@ mod replay;
 use clap::{Parser, Subcommand};
 
 use crate::config::{redact, Common, Config, SECRET_VARIABLES};
+use crate::privacy::claim_ids::ClaimIds;
+use crate::privacy::upgrade::hash_claim_ids;
+use crate::secrets::Secrets;
 use crate::server::{open_database, serve};
 
 #[derive(Parser, Debug)]
@@ -33,7 +36,8 @@ enum Command {
     /// event log, then serves until SIGTERM or Ctrl-C. Without the subcommand, every setting
     /// comes from the environment.
     Serve(Box<Config>),
-    /// Apply the embedded database migrations and exit.
+    /// Apply the embedded database migrations, move e-mail claims still keyed by address to
+    /// hashed ids (needs DATA_KEY), and exit.
     Migrate,
     /// Drop every view and rebuild it from the event log, showing progress, then print how
     /// many events and view rows were processed. Readers see the old views until it finishes.
@@ -85,8 +89,13 @@ pub async fn run() -> anyhow::Result<()> {
     match command {
         Command::Serve(config) => serve(common, &config).await,
         Command::Migrate => {
-            open_database(common).await?;
-            println!("Migrations applied to {}.", redact(&common.database_url));
+            let db = open_database(common).await?;
+            let secrets = Secrets::resolve(&common.database_url)?;
+            let moved = hash_claim_ids(&db, &ClaimIds::new(&secrets.data_key)).await?;
+            println!(
+                "Migrations applied to {}; {moved} e-mail claims moved to hashed ids.",
+                redact(&common.database_url)
+            );
             Ok(())
         }
         Command::Replay { verify: false } => replay::run(common).await,

@@ -32,7 +32,8 @@ pub async fn events(
     let after = optional_number(&query, "after", 0, 0..=i64::MAX)?;
     let limit = optional_number(&query, "limit", 100, 1..=history::MAX_LIMIT)?;
     let user = user_view(&state, &user_id).await?;
-    let events = history::history(&state.db, &user_id, &user.email, after, limit).await?;
+    let claim_id = state.claim_ids.of(&user.email);
+    let events = history::history(&state.db, &user_id, &claim_id, after, limit).await?;
     Ok(success(
         StatusCode::OK,
         "Events fetched successfully.",

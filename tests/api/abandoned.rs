@@ -30,7 +30,7 @@ async fn claim_only(app: &TestApp, user_id: &str) {
     let claimed = app
         .state
         .claims
-        .execute_once(EMAIL, claim, &Meta::default())
+        .execute_once(&app.state.claim_ids.of(EMAIL), claim, &Meta::default())
         .await;
     assert!(claimed.is_ok());
 }

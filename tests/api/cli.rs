@@ -31,6 +31,7 @@ fn serve_piped(app: &TestApp, format: &str) -> (std::process::Child, u16, std::p
         .env("PUBLIC_API_KEY", app.public_key())
         .env("PRIVATE_API_KEY", app.private_key())
         .env("JWT_SECRET", "a test secret that is long enough")
+        .env("DATA_KEY", &app.state.secrets.data_key)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

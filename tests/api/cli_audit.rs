@@ -15,6 +15,7 @@ fn clara(app: &TestApp, args: &[&str]) -> (String, String) {
         .env("PUBLIC_API_KEY", app.public_key())
         .env("PRIVATE_API_KEY", app.private_key())
         .env("JWT_SECRET", &app.state.secrets.jwt_secret)
+        .env("DATA_KEY", &app.state.secrets.data_key)
         .args(args)
         .output()
         .unwrap();

@@ -1,12 +1,16 @@
-//! Events in an earlier shape: a version-1 wallet credit, written as the previous release
-//! wrote it, read through the aggregate, the views (live and rebuilt), history and export.
+//! Logs in an earlier shape: a version-1 wallet credit, written as the previous release
+//! wrote it, read through the aggregate, the views (live and rebuilt), history and export;
+//! and e-mail claims keyed by address, moved to hashed ids.
 
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::support::{id_of, Backend, TestApp};
 
-crate::on_both_backends!(a_version_1_credit_reads_everywhere_in_its_current_shape);
+crate::on_both_backends!(
+    a_version_1_credit_reads_everywhere_in_its_current_shape,
+    claims_keyed_by_address_move_to_hashed_ids_and_still_guard_the_address,
+);
 
 async fn a_version_1_credit_reads_everywhere_in_its_current_shape(backend: Backend) {
     let app = TestApp::create_with(backend, None, |s| {
@@ -83,4 +87,42 @@ async fn a_version_1_credit_reads_everywhere_in_its_current_shape(backend: Backe
         .find(|e| e["type"] == "Credited")
         .unwrap();
     assert_eq!(line, credited);
+}
+
+/// The previous release keyed each e-mail claim by the address itself. Opening such a log
+/// moves every claim to its hashed id (once: a second start finds nothing), and the address
+/// stays taken, signs in, and is found for codes.
+async fn claims_keyed_by_address_move_to_hashed_ids_and_still_guard_the_address(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let ada = app.register("ada@example.com").await;
+    let hashed = "SELECT aggregate_id FROM events WHERE aggregate_type = 'EmailClaim'";
+    let ids: Vec<String> = clara::with_pool!(app.db(), pool => sqlx::query_scalar(hashed).fetch_all(pool).await.unwrap());
+    assert_eq!(ids.len(), 1);
+    assert!(!ids[0].contains("ada"), "no address in clear: {}", ids[0]);
+    let back =
+        "UPDATE events SET aggregate_id = 'ada@example.com' WHERE aggregate_type = 'EmailClaim'";
+    clara::with_pool!(app.db(), pool => { sqlx::query(back).execute(pool).await.unwrap(); });
+
+    let reopened = TestApp::open(&app.database_url).await;
+    let ids_now: Vec<String> = clara::with_pool!(app.db(), pool => sqlx::query_scalar(hashed).fetch_all(pool).await.unwrap());
+    assert_eq!(ids_now, ids, "moved to the same hashed id");
+    let claim_ids = clara::privacy::claim_ids::ClaimIds::new(&app.state.secrets.data_key);
+    let none_left = clara::privacy::upgrade::hash_claim_ids(app.db(), &claim_ids).await;
+    assert_eq!(none_left.unwrap(), 0);
+
+    let twice = reopened.register("Ada@Example.com").await;
+    assert_eq!(twice.status, StatusCode::BAD_REQUEST, "{}", twice.text);
+    let login = reopened
+        .login("ada@example.com", crate::support::Client::PASSWORD)
+        .await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.text);
+    let history = reopened
+        .send(
+            Method::GET,
+            &format!("/api/v1/users/{}/events", id_of(&ada)),
+            Some(&reopened.private_key()),
+            None,
+        )
+        .await;
+    assert!(history.text.contains("\"Claimed\""), "{}", history.text);
 }

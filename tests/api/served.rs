@@ -36,6 +36,7 @@ impl Served {
             .env("PUBLIC_API_KEY", &secrets.public_api_key)
             .env("PRIVATE_API_KEY", &secrets.private_api_key)
             .env("JWT_SECRET", &secrets.jwt_secret)
+            .env("DATA_KEY", &secrets.data_key)
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::null());

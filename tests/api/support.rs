@@ -1,6 +1,8 @@
 //! The test harness: a fresh database per test, the router driven in-process, and a macro
 //! that runs each test case on both backends.
 
+use clara::privacy::claim_ids::ClaimIds;
+use clara::privacy::upgrade::hash_claim_ids;
 use std::path::PathBuf;
 
 use axum::body::Body;
@@ -246,6 +248,9 @@ impl TestApp {
     ) -> Self {
         let db = Db::connect(database_url).await.unwrap();
         db.migrate().await.unwrap();
+        // As `clara serve` does before serving.
+        let claim_ids = ClaimIds::new(&test_secrets().data_key);
+        hash_claim_ids(&db, &claim_ids).await.unwrap();
         let outbox =
             std::env::temp_dir().join(format!("clara-outbox-{}", uuid::Uuid::new_v4().simple()));
         let smtp = smtp_port.map(|port| SmtpSettings {

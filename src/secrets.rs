@@ -97,20 +97,8 @@ pub fn key_file(database_url: &str) -> Option<PathBuf> {
 }
 
 fn load_or_create(file: &Path) -> anyhow::Result<Secrets> {
-    if let Ok(text) = std::fs::read_to_string(file) {
-        let mut stored: Secrets = serde_json::from_str(&text).with_context(|| {
-            format!(
-                "{} is not a valid key file; delete it to generate new keys",
-                file.display()
-            )
-        })?;
-        if stored.data_key.is_empty() {
-            stored.data_key = random_hex(32);
-            let text = serde_json::to_string_pretty(&stored)?;
-            std::fs::write(file, text)
-                .with_context(|| format!("cannot add DATA_KEY to {}", file.display()))?;
-        }
-        return Ok(stored);
+    if file.exists() {
+        return load(file);
     }
     let secrets = Secrets::generate();
     write_private(file, &serde_json::to_string_pretty(&secrets)?)
@@ -124,6 +112,35 @@ fn load_or_create(file: &Path) -> anyhow::Result<Secrets> {
     Ok(secrets)
 }
 
+/// Reads the key file, adding a DATA_KEY to one written before it existed. The file is locked
+/// meanwhile, so that processes starting together on an old file agree on one key.
+fn load(file: &Path) -> anyhow::Result<Secrets> {
+    use std::io::{Read, Seek, Write};
+    let invalid = || {
+        format!(
+            "{} is not a valid key file; delete it to generate new keys",
+            file.display()
+        )
+    };
+    let mut handle = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(file)?;
+    handle.lock()?;
+    let mut text = String::new();
+    handle.read_to_string(&mut text)?;
+    let mut stored: Secrets = serde_json::from_str(&text).with_context(invalid)?;
+    if stored.data_key.is_empty() {
+        stored.data_key = random_hex(32);
+        handle.set_len(0)?;
+        handle.rewind()?;
+        handle
+            .write_all(serde_json::to_string_pretty(&stored)?.as_bytes())
+            .with_context(|| format!("cannot add DATA_KEY to {}", file.display()))?;
+    }
+    Ok(stored)
+}
+
 fn write_private(file: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
@@ -135,8 +152,30 @@ fn write_private(file: &Path, text: &str) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::key_file;
+    use super::{key_file, load};
     use std::path::PathBuf;
+
+    #[test]
+    fn a_key_file_from_before_data_key_gets_one_kept_for_good() {
+        let dir =
+            std::env::temp_dir().join(format!("clara-keys-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("clara.db.keys");
+        let old = r#"{"public_api_key": "pub_a", "private_api_key": "prv_b", "jwt_secret": "c"}"#;
+        std::fs::write(&file, old).unwrap();
+        let first = load(&file).unwrap();
+        let again = load(&file).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(first.data_key.len(), 64);
+        assert_eq!(
+            first.data_key, again.data_key,
+            "written once, then read back"
+        );
+        assert_eq!(
+            (first.public_api_key.as_str(), first.jwt_secret.as_str()),
+            ("pub_a", "c")
+        );
+    }
 
     #[test]
     fn the_key_file_sits_beside_a_sqlite_file_only() {

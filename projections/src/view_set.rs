@@ -82,6 +82,12 @@ impl ViewSet {
                     load.push((TaskView::TABLE, at.aggregate_id.clone()));
                     load.push((QueuedTask::TABLE, at.aggregate_id.clone()));
                 }
+                // A task is shown only to an owner who still exists (see `apply`).
+                if let TaskEvent::Created { user_id, .. } = event {
+                    if seen_users.insert(user_id.as_str()) {
+                        load.push((UserView::TABLE, user_id.clone()));
+                    }
+                }
                 continue;
             }
             if let LoggedEvent::Wallet(event) = event {
@@ -164,11 +170,15 @@ impl ViewSet {
                 }
             }
             LoggedEvent::Task(event) => {
-                // A task whose view is neither created here nor stored belongs to a deleted
-                // account (a run that ended after the deletion).
+                // A task of a deleted account (created by a request that raced the deletion,
+                // or run to its end after it) gets no view: its owner has no user view, and a
+                // task view that is neither created here nor stored is not made up.
                 let id = &at.aggregate_id;
-                let creates = matches!(event, TaskEvent::Created { .. });
-                if !creates && !self.tasks.contains_key(id) {
+                let exists = match event {
+                    TaskEvent::Created { user_id, .. } => self.users.contains_key(user_id),
+                    _ => self.tasks.contains_key(id),
+                };
+                if !exists {
                     return;
                 }
                 self.tasks.entry(id.clone()).or_default().apply(at, event);
@@ -332,6 +342,13 @@ mod tests {
         set.apply(&at("u1"), &user(UserEvent::AccountDeleted));
         set.apply(&at("u1"), &credited("e2"));
         set.apply(&at("task_1"), &failed);
+        let created = LoggedEvent::Task(TaskEvent::Created {
+            user_id: "u1".into(),
+            price: 1,
+            content: "raced the deletion".into(),
+            attachments: Vec::new(),
+        });
+        set.apply(&at("task_2"), &created);
         assert_eq!(set.users.keys().collect::<Vec<_>>(), ["u2"]);
         assert!(set.sessions.is_empty() && set.transactions.is_empty() && set.tasks.is_empty());
         assert!(set.forgotten.contains("u1") && !set.forgotten.contains("u2"));

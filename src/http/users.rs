@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::body::{parse, parse_optional, RawBody, Validate};
-use super::codes::CodeBody;
 use super::context::Caller;
 use super::error::ApiError;
 use super::openapi::Envelope;
@@ -104,10 +103,25 @@ pub async fn update(
     ))
 }
 
+/// Delete User's body, from a user token: the code, whose absence is answered as a wrong
+/// code is (401), not as a malformed body.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteBody {
+    #[serde(default)]
+    code: Option<String>,
+}
+
+impl Validate for DeleteBody {
+    fn is_valid(&self) -> bool {
+        true
+    }
+}
+
 /// `DELETE /users/{user_id}`: the owner's user token with a DELETE_ACCOUNT code (a missing
 /// or wrong one is 401), or the private key with no body. 204; 404 for an account that does
 /// not exist or is already deleted.
-#[utoipa::path(delete, path = "/api/v1/users/{user_id}", tag = "users", params(("user_id" = String, Path, description = "A `user_…` id")), request_body(content = Option<CodeBody>, description = "With a user token: a DELETE_ACCOUNT code"), responses((status = 204, description = "The account is deleted")), security(("user_token" = []), ("private_key" = [])))]
+#[utoipa::path(delete, path = "/api/v1/users/{user_id}", tag = "users", params(("user_id" = String, Path, description = "A `user_…` id")), request_body(content = Option<DeleteBody>, description = "With a user token: a DELETE_ACCOUNT code"), responses((status = 204, description = "The account is deleted")), security(("user_token" = []), ("private_key" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -117,12 +131,15 @@ pub async fn delete(
     caller.require_self_token_or_admin(&user_id)?;
     let code = match caller.own_user_id() {
         Some(_) => {
-            // No body, `{}` or `null` carries no code: 401, as a wrong one is.
-            let body: Option<CodeBody> = match body.trim_ascii() {
+            // No body, `null`, `{}` or an empty code carries no code: 401, as a wrong one is.
+            let body: Option<DeleteBody> = match body.trim_ascii() {
                 b"null" => None,
                 _ => parse_optional(&body)?,
             };
-            Some(body.ok_or(ApiError::Unauthorized)?.code)
+            let code = body
+                .and_then(|body| body.code)
+                .filter(|code| !code.is_empty());
+            Some(code.ok_or(ApiError::Unauthorized)?)
         }
         None => None,
     };

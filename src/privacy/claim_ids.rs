@@ -5,7 +5,7 @@ use clara_aggregates::names::normalise_email;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-/// Prefix of a hashed claim id; a claim id without it is an address from before hashing.
+/// Prefix of a hashed claim id.
 const PREFIX: &str = "email_";
 
 #[derive(Clone)]
@@ -31,9 +31,10 @@ impl ClaimIds {
         format!("{PREFIX}{}", hex::encode(mac.finalize().into_bytes()))
     }
 
-    /// Whether `id` is a claim id from before hashing (an address in clear).
+    /// Whether `id` is a claim id from before hashing: an address in clear, which (unlike a
+    /// hash) holds an `@`.
     pub fn is_clear(id: &str) -> bool {
-        !id.starts_with(PREFIX)
+        id.contains('@')
     }
 }
 
@@ -54,6 +55,7 @@ mod tests {
         assert_ne!(id, ClaimIds::new(&"2".repeat(64)).of("ada@example.com"));
         assert!(!id.contains("ada") && !ClaimIds::is_clear(&id));
         assert!(ClaimIds::is_clear("ada@example.com"));
+        assert!(ClaimIds::is_clear("email_alerts@example.com"));
         assert_eq!(id.len(), PREFIX.len() + 64);
     }
 }

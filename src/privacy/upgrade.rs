@@ -6,8 +6,9 @@ use super::claim_ids::ClaimIds;
 use crate::storage::Db;
 use crate::with_pool;
 
+// An address holds an `@` and a hashed id never does (`@` means nothing to LIKE).
 const CLEAR_CLAIMS: &str = "SELECT DISTINCT aggregate_id FROM events \
-    WHERE aggregate_type = 'EmailClaim' AND substr(aggregate_id, 1, 6) <> 'email_'";
+    WHERE aggregate_type = 'EmailClaim' AND aggregate_id LIKE '%@%'";
 
 /// Moves every claim still keyed by an address to its claim id; returns how many moved.
 pub async fn hash_claim_ids(db: &Db, ids: &ClaimIds) -> anyhow::Result<usize> {

@@ -109,12 +109,16 @@ const ADVANCE_TO_OWN: &str = "UPDATE projector_checkpoints SET position = $1 WHE
 const VIEW_COLUMNS: &str = "(id, owner, sort_key, position, data)";
 const REPLACE_VIEW: &str = "ON CONFLICT (id) DO UPDATE SET \
     sort_key = excluded.sort_key, position = excluded.position, data = excluded.data";
-/// What a deleted account leaves outside the log and the views: the records of its mail and
-/// its aggregate's snapshot, which holds the address.
+/// What a deleted account leaves outside the log and the views: the records of its mail, and
+/// its aggregate's snapshot, which holds the address. The snapshot becomes an empty one at the
+/// last sequence there can be, so that a snapshot another process saves late is refused (a
+/// save never moves a snapshot backwards) and loading ignores it (it does not parse).
 const FORGET_OUTSIDE_VIEWS: [&str; 2] = [
     "DELETE FROM mail_deliveries WHERE position IN \
         (SELECT position FROM events WHERE aggregate_type = 'User' AND aggregate_id = $1)",
-    "DELETE FROM aggregate_snapshots WHERE aggregate_type = 'User' AND aggregate_id = $1",
+    "INSERT INTO aggregate_snapshots (aggregate_type, aggregate_id, sequence, payload) \
+        VALUES ('User', $1, 9223372036854775807, '{}') ON CONFLICT (aggregate_type, aggregate_id) \
+        DO UPDATE SET sequence = excluded.sequence, payload = excluded.payload",
 ];
 const SET_CHECKPOINT: &str = "UPDATE projector_checkpoints SET position = $1 WHERE name = $2";
 

@@ -11,7 +11,9 @@ pub async fn load(
     aggregate_type: &str,
     id: &str,
 ) -> Result<Option<(i64, String)>, sqlx::Error> {
-    let sql = "SELECT sequence, payload FROM aggregate_snapshots WHERE aggregate_type = $1 AND aggregate_id = $2";
+    // An empty snapshot is a deleted account's, kept only to refuse late saves.
+    let sql = "SELECT sequence, payload FROM aggregate_snapshots \
+        WHERE aggregate_type = $1 AND aggregate_id = $2 AND payload <> '{}'";
     with_pool!(db, pool => sqlx::query_as(sql).bind(aggregate_type).bind(id).fetch_optional(pool).await)
 }
 

@@ -15,7 +15,7 @@ use super::deliveries::{Deliveries, MAX_ATTEMPTS};
 use super::{otp_mail, SendError, Transport};
 use crate::auth::otp::OtpCodes;
 use crate::clock::Clock;
-use crate::storage::log::{read_after, LogRecord};
+use crate::storage::log::{account_deleted, read_after, LogRecord};
 use crate::storage::{checkpoints, Db};
 
 const CHECKPOINT: &str = "mailer";
@@ -126,6 +126,10 @@ impl Mailer {
         let Some(issued) = otp_issued(record) else {
             return Ok(Outcome::Skipped);
         };
+        // A dispatcher that was behind does not mail a code to an account deleted since.
+        if account_deleted(&self.db, &record.aggregate_id).await? {
+            return Ok(Outcome::Skipped);
+        }
         let now = self.clock.now_ms();
         let Some(attempts) = self.deliveries.claim(record.position, now).await? else {
             return Ok(Outcome::Skipped);

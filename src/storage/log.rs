@@ -9,3 +9,12 @@ use crate::with_pool;
 pub async fn read_after(db: &Db, position: i64, limit: i64) -> Result<Vec<LogRecord>, sqlx::Error> {
     with_pool!(db, pool => pool.acquire().await?.read_after(position, limit).await)
 }
+
+/// Whether the account `user_id` has been deleted (its log holds `AccountDeleted`).
+pub async fn account_deleted(db: &Db, user_id: &str) -> Result<bool, sqlx::Error> {
+    let sql = "SELECT count(*) FROM events WHERE aggregate_type = 'User' \
+        AND aggregate_id = $1 AND event_type = 'AccountDeleted'";
+    let found: i64 =
+        with_pool!(db, pool => sqlx::query_scalar(sql).bind(user_id).fetch_one(pool).await?);
+    Ok(found > 0)
+}

@@ -15,6 +15,7 @@ crate::on_both_backends!(
     other_callers_are_refused_and_unknown_accounts_are_404,
     the_operator_deletes_without_a_code_and_the_log_and_ledger_stay,
     the_persons_own_attachments_go_and_shared_ones_stay,
+    a_code_not_yet_mailed_when_the_account_is_deleted_is_never_mailed,
 );
 
 const ADA: &str = "ada@example.com";
@@ -236,4 +237,16 @@ async fn the_persons_own_attachments_go_and_shared_ones_stay(backend: Backend) {
     };
     assert!(!stored(&mine).await, "ada's own file is deleted");
     assert!(stored(&shared).await, "a file grace sent too stays");
+}
+
+async fn a_code_not_yet_mailed_when_the_account_is_deleted_is_never_mailed(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let ada = app.register(ADA).await;
+    app.register("grace@example.com").await;
+    delete_as_operator(&app, &ada).await;
+    let sent = app.state.mailer.deliver_pending().await.unwrap();
+    assert_eq!(sent, 1, "grace's activation code only");
+    assert_eq!(rows_kept_of(&app, &id_of(&ada)).await, 0);
+    let mailed = std::fs::read_dir(&app.outbox).unwrap().count();
+    assert_eq!(mailed, 1);
 }

@@ -7,6 +7,8 @@ use anyhow::Context;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
+use crate::privacy::keys::Keyring;
+
 #[derive(Clone, Serialize, Deserialize)]
 pub struct Secrets {
     pub public_api_key: String,
@@ -39,6 +41,11 @@ impl Secrets {
             jwt_secret: random_hex(32),
             data_key: random_hex(32),
         }
+    }
+
+    /// The key ring of personal data, under this `DATA_KEY`.
+    pub fn keyring(&self) -> Keyring {
+        Keyring::new(&self.data_key)
     }
 
     /// Reads the secrets from the environment. Any that is unset comes from the key file

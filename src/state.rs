@@ -117,7 +117,7 @@ impl AppState {
         settings: Settings,
     ) -> anyhow::Result<Self> {
         crate::meter::handle();
-        let projector = Arc::new(Projector::new(db.clone()));
+        let projector = Arc::new(Projector::new(db.clone(), secrets.keyring()));
         let clock = Clock::default();
         let otp = Arc::new(OtpCodes::new(&secrets.jwt_secret));
         let totp = Arc::new(TotpKeys::new(&secrets.jwt_secret));
@@ -129,6 +129,7 @@ impl AppState {
             otp.clone(),
             clock.clone(),
             settings.mail.claim_timeout,
+            secrets.keyring(),
         );
         let google = Arc::new(GoogleVerifier::new(
             settings.google_client_id.clone(),

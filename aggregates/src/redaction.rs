@@ -8,6 +8,10 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shown {
     Kept,
+    /// A person's data (address, names, Google subject, what they asked the agent): sealed in
+    /// the log under that person's own key, shown while the key lives and as `"[erased]"`
+    /// once their account is deleted and the key destroyed.
+    Personal,
     /// Secrets and what derives them (hashes, code MACs, sealed TOTP secrets): shown as
     /// `"[redacted]"`.
     Redacted,
@@ -37,7 +41,7 @@ pub fn shown(
         .into_iter()
         .map(|(name, value)| {
             let kept = fields.iter().any(|(kind, field, shown)| {
-                *kind == event_type && *field == name && *shown == Shown::Kept
+                *kind == event_type && *field == name && *shown != Shown::Redacted
             });
             let value = if kept {
                 value
@@ -47,6 +51,33 @@ pub fn shown(
             (name, value)
         })
         .collect()
+}
+
+/// The personal fields of events of `event_type`, by the decisions `fields`.
+pub fn personal<'a>(
+    fields: &'a [(&'a str, &'a str, Shown)],
+    event_type: &'a str,
+) -> impl Iterator<Item = &'a str> + 'a {
+    fields
+        .iter()
+        .filter(move |(kind, _, shown)| *kind == event_type && *shown == Shown::Personal)
+        .map(|(_, field, _)| *field)
+}
+
+/// The decisions of an aggregate type's events; none for a type this code does not know
+/// (whose fields are then all redacted, and none sealed).
+pub fn decisions(aggregate_type: &str) -> &'static [(&'static str, &'static str, Shown)] {
+    use crate::{
+        EmailClaim, EmailClaimEvent, Task, TaskEvent, User, UserEvent, Wallet, WalletEvent,
+    };
+    use cqrs_es::Aggregate;
+    match aggregate_type {
+        User::TYPE => UserEvent::FIELDS,
+        Wallet::TYPE => WalletEvent::FIELDS,
+        Task::TYPE => TaskEvent::FIELDS,
+        EmailClaim::TYPE => EmailClaimEvent::FIELDS,
+        _ => &[],
+    }
 }
 
 /// Test support: the fields of `sample` (an event serialised) that `fields` makes no

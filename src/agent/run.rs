@@ -13,6 +13,7 @@ use super::tasks::commit;
 use crate::commands::Meta;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::storage::sealing::{fields_of, open_in, Opener};
 use crate::storage::EventReader;
 
 /// Runs attempt `attempt` of `task_id` to its end, its lease renewed throughout (reading
@@ -124,10 +125,17 @@ async fn input(state: &AppState, task_id: &str) -> anyhow::Result<Input> {
     let events = EventReader::new(&state.db)
         .events_after::<Task>(task_id, 0)
         .await?;
-    let first = events
+    let mut first = events
         .into_iter()
         .next()
         .ok_or_else(|| anyhow::anyhow!("the task has no events"))?;
+    let keyring = state.projector.keyring();
+    open_in(
+        &state.db,
+        &mut Opener::new(keyring),
+        fields_of([&mut first.payload]),
+    )
+    .await?;
     let TaskEvent::Created {
         content,
         attachments,

@@ -6,6 +6,8 @@ use futures::{Stream, TryStreamExt};
 use tokio::sync::mpsc;
 
 use super::record::{AuditEvent, COLUMNS};
+use crate::privacy::keys::Keyring;
+use crate::storage::sealing::{open_in, Opener};
 use crate::storage::Db;
 use crate::with_pool;
 
@@ -15,10 +17,15 @@ const BUFFERED: usize = 256;
 /// The events after `after`, at most `limit` of them, one JSON object and a newline each.
 /// A database failure ends the stream with an error, so a reader never mistakes a cut
 /// export for a complete one.
-pub fn ndjson(db: Db, after: i64, limit: i64) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
+pub fn ndjson(
+    db: Db,
+    keyring: Keyring,
+    after: i64,
+    limit: i64,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
     let (lines, received) = mpsc::channel(BUFFERED);
     tokio::spawn(async move {
-        if let Err(error) = send_lines(&db, after, limit, &lines).await {
+        if let Err(error) = send_lines(&db, &keyring, after, limit, &lines).await {
             tracing::error!(%error, "exporting the log failed");
             let _ = lines.send(Err(std::io::Error::other(error))).await;
         }
@@ -30,16 +37,20 @@ pub fn ndjson(db: Db, after: i64, limit: i64) -> impl Stream<Item = Result<Bytes
 
 async fn send_lines(
     db: &Db,
+    keyring: &Keyring,
     after: i64,
     limit: i64,
     lines: &mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) -> anyhow::Result<()> {
     let sql =
         format!("SELECT {COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2");
+    let mut opener = Opener::new(keyring);
     with_pool!(db, pool => {
         let mut rows = sqlx::query(&sql).bind(after).bind(limit).fetch(pool);
         while let Some(row) = rows.try_next().await? {
-            let mut line = serde_json::to_vec(&AuditEvent::from_row(&row)?)?;
+            let mut event = AuditEvent::from_row(&row)?;
+            open_in(db, &mut opener, event.data.values_mut().collect()).await?;
+            let mut line = serde_json::to_vec(&event)?;
             line.push(b'\n');
             if lines.send(Ok(Bytes::from(line))).await.is_err() {
                 // The reader went away: stop reading the log.

@@ -2,6 +2,8 @@
 //! e-mail claims that name it, in commit order, a page at a time.
 
 use super::record::{AuditEvent, COLUMNS};
+use crate::privacy::keys::Keyring;
+use crate::storage::sealing::{open_in, Opener};
 use crate::storage::Db;
 use crate::with_pool;
 
@@ -14,6 +16,7 @@ pub const MAX_LIMIT: i64 = 1000;
 /// costs its own events, not the whole log's.
 pub async fn history(
     db: &Db,
+    keyring: &Keyring,
     user_id: &str,
     claim_id: &str,
     after: i64,
@@ -39,7 +42,7 @@ pub async fn history(
     );
     // User ids are random and unique: a claim naming this one names this account.
     let names_user = format!("%{user_id}%");
-    with_pool!(db, pool => {
+    let mut events: Vec<AuditEvent> = with_pool!(db, pool => {
         let rows = sqlx::query(&sql)
             .bind(user_id)
             .bind(after)
@@ -48,6 +51,9 @@ pub async fn history(
             .bind(limit)
             .fetch_all(pool)
             .await?;
-        rows.iter().map(AuditEvent::from_row).collect()
-    })
+        rows.iter().map(AuditEvent::from_row).collect::<Result<_, _>>()?
+    });
+    let fields = events.iter_mut().flat_map(|event| event.data.values_mut());
+    open_in(db, &mut Opener::new(keyring), fields.collect()).await?;
+    Ok(events)
 }

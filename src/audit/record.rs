@@ -1,12 +1,8 @@
 //! One event as history and export show it: who caused it, through which request, and its
 //! data in the current shape with every secret field redacted.
 
-use clara_aggregates::redaction::{shown, Redaction, Shown};
+use clara_aggregates::redaction::{decisions, shown};
 use clara_aggregates::upcast::upcast;
-use clara_aggregates::{
-    EmailClaim, EmailClaimEvent, Task, TaskEvent, User, UserEvent, Wallet, WalletEvent,
-};
-use cqrs_es::Aggregate;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sqlx::Row;
@@ -29,18 +25,6 @@ pub struct AuditEvent {
     pub request_id: Option<String>,
     #[serde(rename = "type")]
     pub kind: String,
-}
-
-/// The redaction decisions of an aggregate type; none (everything redacted) for a type
-/// this code does not know.
-fn decisions(aggregate_type: &str) -> &'static [(&'static str, &'static str, Shown)] {
-    match aggregate_type {
-        User::TYPE => UserEvent::FIELDS,
-        Wallet::TYPE => WalletEvent::FIELDS,
-        Task::TYPE => TaskEvent::FIELDS,
-        EmailClaim::TYPE => EmailClaimEvent::FIELDS,
-        _ => &[],
-    }
 }
 
 impl AuditEvent {

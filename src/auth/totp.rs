@@ -2,19 +2,18 @@
 //! sealed with ChaCha20-Poly1305 under a key derived from the service secret; which step a
 //! code belongs to is worked out here, and the User aggregate refuses a step used before.
 
-use base64::Engine;
-use chacha20poly1305::aead::{Aead, KeyInit};
-use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 use totp_rs::{Algorithm, TOTP};
 
+use crate::privacy::aead::Sealer;
+
 const STEP_SECONDS: u64 = 30;
 const ISSUER: &str = "Clara";
 
 pub struct TotpKeys {
-    cipher: ChaCha20Poly1305,
+    cipher: Sealer,
 }
 
 /// What a user gets once, when enrolling an authenticator.
@@ -44,7 +43,7 @@ impl TotpKeys {
         mac.update(b"clara/totp/seal");
         let key = mac.finalize().into_bytes();
         Self {
-            cipher: ChaCha20Poly1305::new(Key::from_slice(&key)),
+            cipher: Sealer::new(&key),
         }
     }
 
@@ -72,23 +71,11 @@ impl TotpKeys {
     }
 
     fn seal(&self, secret: &[u8]) -> anyhow::Result<String> {
-        let mut nonce = [0u8; 12];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let sealed = self
-            .cipher
-            .encrypt(Nonce::from_slice(&nonce), secret)
-            .map_err(|_| anyhow::anyhow!("sealing failed"))?;
-        Ok(base64::engine::general_purpose::STANDARD.encode([nonce.as_slice(), &sealed].concat()))
+        Ok(self.cipher.seal(secret, b""))
     }
 
     fn open(&self, sealed: &str) -> Option<Vec<u8>> {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(sealed)
-            .ok()?;
-        let (nonce, ciphertext) = bytes.split_at_checked(12)?;
-        self.cipher
-            .decrypt(Nonce::from_slice(nonce), ciphertext)
-            .ok()
+        self.cipher.open(sealed, b"")
     }
 }
 

@@ -29,7 +29,9 @@ pub async fn measure(
     seed(&state.db, &owner).await?;
 
     let started = Instant::now();
-    let report = Projector::new(state.db.clone()).rebuild(&|_| {}).await?;
+    let report = Projector::new(state.db.clone(), state.secrets.keyring())
+        .rebuild(&|_| {})
+        .await?;
     let replay = report.events as f64 / started.elapsed().as_secs_f64();
     println!(
         "{backend}: replay {:.0} events/s over {} events (target ≥ 50000/s on PostgreSQL)",

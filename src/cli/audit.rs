@@ -32,7 +32,8 @@ pub async fn run(
         let at_ms = parse_instant(text).ok_or_else(|| {
             anyhow::anyhow!("--as-of {text:?} is neither an HTTP-date nor RFC 3339")
         })?;
-        let Some(then) = user_as_of(&db, user_id, at_ms.min(now_ms())).await? else {
+        let keyring = Secrets::resolve(&common.database_url)?.keyring();
+        let Some(then) = user_as_of(&db, &keyring, user_id, at_ms.min(now_ms())).await? else {
             anyhow::bail!("{user_id} did not exist yet at {}", http_date(at_ms));
         };
         print_user(&then, as_json);
@@ -40,10 +41,11 @@ pub async fn run(
     }
     let secrets = Secrets::resolve(&common.database_url)?;
     let claim_id = ClaimIds::new(&secrets.data_key).of(&user.email);
+    let keyring = secrets.keyring();
     let mut after = 0;
     let mut events = Vec::new();
     loop {
-        let page = history(&db, user_id, &claim_id, after, MAX_LIMIT).await?;
+        let page = history(&db, &keyring, user_id, &claim_id, after, MAX_LIMIT).await?;
         let Some(last) = page.last() else { break };
         after = last.position;
         events.extend(page);

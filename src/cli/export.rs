@@ -6,6 +6,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::audit::export::{count_after, ndjson};
 use crate::config::Common;
+use crate::secrets::Secrets;
 use crate::server::open_existing_database;
 
 pub async fn run(common: &Common, after: i64) -> anyhow::Result<()> {
@@ -19,7 +20,8 @@ pub async fn run(common: &Common, after: i64) -> anyhow::Result<()> {
         .progress_chars("=> "),
     );
     let mut out = tokio::io::BufWriter::new(tokio::io::stdout());
-    let mut lines = std::pin::pin!(ndjson(db.clone(), after, i64::MAX));
+    let keyring = Secrets::resolve(&common.database_url)?.keyring();
+    let mut lines = std::pin::pin!(ndjson(db.clone(), keyring, after, i64::MAX));
     while let Some(line) = lines.try_next().await? {
         out.write_all(&line).await?;
         bar.inc(1);

@@ -3,6 +3,7 @@
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Common;
+use crate::secrets::Secrets;
 use crate::server::open_existing_database;
 use clara_projections::ViewSet;
 
@@ -19,7 +20,8 @@ pub async fn run(common: &Common) -> anyhow::Result<()> {
         )?
         .progress_chars("=> "),
     );
-    let projector = Projector::new(db.clone());
+    let keyring = Secrets::resolve(&common.database_url)?.keyring();
+    let projector = Projector::new(db.clone(), keyring);
     let report = projector.rebuild(&|done| bar.set_position(done)).await?;
     bar.finish_and_clear();
     let mut rows = 0i64;
@@ -45,7 +47,9 @@ pub async fn verify(common: &Common) -> anyhow::Result<()> {
     bar.set_style(ProgressStyle::with_template(
         "{spinner} folding the log: {pos} events",
     )?);
-    let found = crate::storage::verify::verify(&db, &|done| bar.set_position(done)).await?;
+    let keyring = Secrets::resolve(&common.database_url)?.keyring();
+    let found =
+        crate::storage::verify::verify(&db, &keyring, &|done| bar.set_position(done)).await?;
     bar.finish_and_clear();
     db.close().await;
     for (table, id) in found.differing.iter().take(20) {

@@ -67,13 +67,15 @@ where
         rows: &[SerializedEvent],
     ) -> Result<Option<ViewSet>, CommitError<E>> {
         let inner = &self.inner;
-        let views = append(&inner.db, rows).await.map_err(|e| match e {
-            AppendError::Conflict => {
-                inner.lost_races.fetch_add(1, Ordering::Relaxed);
-                CommitError::Conflict
-            }
-            AppendError::Store(e) => CommitError::Store(e),
-        })?;
+        let views = append(&inner.db, inner.projector.keyring(), rows)
+            .await
+            .map_err(|e| match e {
+                AppendError::Conflict => {
+                    inner.lost_races.fetch_add(1, Ordering::Relaxed);
+                    CommitError::Conflict
+                }
+                AppendError::Store(e) => CommitError::Store(e),
+            })?;
         crate::meter::events_appended(rows.len());
         if views.is_none() {
             if let Err(error) = inner.projector.catch_up_after_write().await {

@@ -7,6 +7,8 @@ use cqrs_es::persist::EventStoreAggregateContext;
 use cqrs_es::Aggregate;
 use serde_json::Value;
 
+use crate::privacy::keys::Keyring;
+use crate::storage::sealing::{fields_of, open_in, Opener};
 use crate::storage::StoreError;
 use crate::storage::{snapshots, Db, EventReader};
 
@@ -23,6 +25,7 @@ fn internal(e: impl std::fmt::Display) -> StoreError {
 pub async fn context<A: Aggregate>(
     db: &Db,
     repo: &EventReader,
+    keyring: &Keyring,
     id: &str,
     kept: Option<(usize, A)>,
 ) -> Result<EventStoreAggregateContext<A>, StoreError> {
@@ -30,10 +33,12 @@ pub async fn context<A: Aggregate>(
         Some(kept) => kept,
         None => snapshot::<A>(db, id).await?,
     };
-    let events = repo
+    let mut events = repo
         .events_after::<A>(id, start.0)
         .await
         .map_err(internal)?;
+    let fields = fields_of(events.iter_mut().map(|e| &mut e.payload));
+    open_in(db, &mut Opener::new(keyring), fields).await?;
     let current = events.into_iter().map(|e| {
         let payload = upcast(A::TYPE, &e.event_type, &e.event_version, e.payload);
         (e.sequence, payload)

@@ -123,7 +123,8 @@ where
     pub async fn load(&self, id: &str) -> Result<Loaded<A>, StoreError> {
         let inner = &self.inner;
         let kept = inner.recent.get(id);
-        let context = load::context::<A>(&inner.db, &inner.repo, id, kept).await?;
+        let keyring = inner.projector.keyring();
+        let context = load::context::<A>(&inner.db, &inner.repo, keyring, id, kept).await?;
         Ok(self.keep(context))
     }
 

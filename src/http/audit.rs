@@ -33,7 +33,8 @@ pub async fn events(
     let limit = optional_number(&query, "limit", 100, 1..=history::MAX_LIMIT)?;
     let user = user_view(&state, &user_id).await?;
     let claim_id = state.claim_ids.of(&user.email);
-    let events = history::history(&state.db, &user_id, &claim_id, after, limit).await?;
+    let keyring = state.projector.keyring();
+    let events = history::history(&state.db, keyring, &user_id, &claim_id, after, limit).await?;
     Ok(success(
         StatusCode::OK,
         "Events fetched successfully.",
@@ -52,7 +53,12 @@ pub async fn export_log(
     caller.require_admin()?;
     let after = optional_number(&query, "after", 0, 0..=i64::MAX)?;
     let limit = optional_number(&query, "limit", 1000, 1..=MAX_EXPORT)?;
-    let lines = export::ndjson(state.db.clone(), after, limit);
+    let lines = export::ndjson(
+        state.db.clone(),
+        state.projector.keyring().clone(),
+        after,
+        limit,
+    );
     let headers = [(header::CONTENT_TYPE, "application/x-ndjson")];
     Ok((headers, Body::from_stream(lines)).into_response())
 }

@@ -37,7 +37,7 @@ pub async fn view(
             let at_ms = parse_instant(text).ok_or(ApiError::InvalidSchema)?;
             // A deleted account is 404 whatever the instant: no view shows the person.
             caller.user_view(&state, &user_id).await?;
-            user_as_of(&state.db, &user_id, at_ms)
+            user_as_of(&state.db, state.projector.keyring(), &user_id, at_ms)
                 .await?
                 .ok_or(ApiError::NotFound(Resource::User))?
         }

@@ -15,7 +15,9 @@ use super::deliveries::{Deliveries, MAX_ATTEMPTS};
 use super::{otp_mail, SendError, Transport};
 use crate::auth::otp::OtpCodes;
 use crate::clock::Clock;
+use crate::privacy::keys::Keyring;
 use crate::storage::log::{account_deleted, read_after, LogRecord};
+use crate::storage::sealing::Opener;
 use crate::storage::{checkpoints, Db};
 
 const CHECKPOINT: &str = "mailer";
@@ -24,6 +26,8 @@ const BATCH: i64 = 100;
 
 pub struct Mailer {
     db: Db,
+    /// Opens the addresses the log holds sealed.
+    keyring: Keyring,
     deliveries: Deliveries,
     transport: Transport,
     from: String,
@@ -51,9 +55,11 @@ impl Mailer {
         codes: Arc<OtpCodes>,
         clock: Clock,
         claim_timeout: std::time::Duration,
+        keyring: Keyring,
     ) -> Self {
         Self {
             deliveries: Deliveries::new(&db, claim_timeout),
+            keyring,
             db,
             transport,
             from,
@@ -88,9 +94,10 @@ impl Mailer {
     pub async fn deliver_pending(&self) -> anyhow::Result<usize> {
         let _guard = self.lock.lock().await;
         let mut sent = 0;
+        let mut opener = Opener::new(&self.keyring);
         loop {
             let after = checkpoints::position(&self.db, CHECKPOINT).await?;
-            let records = read_after(&self.db, after, BATCH).await?;
+            let records = read_after(&self.db, &mut opener, after, BATCH).await?;
             let Some(last) = records.last().map(|record| record.position) else {
                 break;
             };
@@ -101,7 +108,7 @@ impl Mailer {
         }
         for position in self.deliveries.due(self.clock.now_ms(), BATCH).await? {
             // The event at `position`: the first after the one before it.
-            let records = read_after(&self.db, position - 1, 1).await?;
+            let records = read_after(&self.db, &mut opener, position - 1, 1).await?;
             if let Some(record) = records.first().filter(|r| r.position == position) {
                 sent += usize::from(self.deliver(record).await? == Outcome::Sent);
             }

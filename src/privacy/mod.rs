@@ -1,5 +1,7 @@
-//! Personal data and the log: what stands for it there, and the one-time rewrite of logs
-//! written before it did.
+//! Personal data and the log: what stands for it there (hashed claim ids, values sealed
+//! under each person's own key), and the one-time rewrite of logs written before.
 
+pub mod aead;
 pub mod claim_ids;
+pub mod keys;
 pub mod upgrade;

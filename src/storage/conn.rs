@@ -73,8 +73,22 @@ pub trait Conn: Send {
         position: i64,
     ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send;
 
+    /// The wrapped keys of those of `user_ids` that have a key row (empty once destroyed).
+    fn person_keys(
+        &mut self,
+        user_ids: &[String],
+    ) -> impl Future<Output = Result<Vec<(String, String)>, sqlx::Error>> + Send;
+
+    /// Keeps the wrapped key of `user_id`, unless it has one already.
+    fn add_person_key(
+        &mut self,
+        user_id: &str,
+        wrapped: &str,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+
     /// Deletes what is kept of a deleted account outside the log: the rows `owner` owns in
-    /// `tables`, the delivery records of the mail sent to them, and their snapshot.
+    /// `tables`, the delivery records of the mail sent to them, their snapshot, and their
+    /// data key: what the log holds sealed under it can no longer be read.
     fn forget_owner(
         &mut self,
         owner: &str,
@@ -109,11 +123,15 @@ const ADVANCE_TO_OWN: &str = "UPDATE projector_checkpoints SET position = $1 WHE
 const VIEW_COLUMNS: &str = "(id, owner, sort_key, position, data)";
 const REPLACE_VIEW: &str = "ON CONFLICT (id) DO UPDATE SET \
     sort_key = excluded.sort_key, position = excluded.position, data = excluded.data";
+const ADD_PERSON_KEY: &str = "INSERT INTO person_keys (user_id, wrapped) VALUES ($1, $2) \
+    ON CONFLICT (user_id) DO NOTHING";
 /// What a deleted account leaves outside the log and the views: the records of its mail, and
 /// its aggregate's snapshot, which holds the address. The snapshot becomes an empty one at the
 /// last sequence there can be, so that a snapshot another process saves late is refused (a
 /// save never moves a snapshot backwards) and loading ignores it (it does not parse).
-const FORGET_OUTSIDE_VIEWS: [&str; 2] = [
+const FORGET_OUTSIDE_VIEWS: [&str; 3] = [
+    "INSERT INTO person_keys (user_id, wrapped) VALUES ($1, '') \
+        ON CONFLICT (user_id) DO UPDATE SET wrapped = ''",
     "DELETE FROM mail_deliveries WHERE position IN \
         (SELECT position FROM events WHERE aggregate_type = 'User' AND aggregate_id = $1)",
     "INSERT INTO aggregate_snapshots (aggregate_type, aggregate_id, sequence, payload) \
@@ -285,6 +303,40 @@ macro_rules! conn_impl {
                 position: i64,
             ) -> Result<bool, sqlx::Error> {
                 move_checkpoint!(self, ADVANCE_TO_OWN, position, name, first)
+            }
+
+            async fn person_keys(
+                &mut self,
+                user_ids: &[String],
+            ) -> Result<Vec<(String, String)>, sqlx::Error> {
+                if user_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let list = (1..=user_ids.len())
+                    .map(|n| format!("${n}"))
+                    .collect::<Vec<_>>();
+                let sql = format!(
+                    "SELECT user_id, wrapped FROM person_keys WHERE user_id IN ({})",
+                    list.join(", ")
+                );
+                let mut query = sqlx::query_as(&sql);
+                for user_id in user_ids {
+                    query = query.bind(user_id);
+                }
+                query.fetch_all(&mut *self).await
+            }
+
+            async fn add_person_key(
+                &mut self,
+                user_id: &str,
+                wrapped: &str,
+            ) -> Result<(), sqlx::Error> {
+                sqlx::query(ADD_PERSON_KEY)
+                    .bind(user_id)
+                    .bind(wrapped)
+                    .execute(&mut *self)
+                    .await
+                    .map(drop)
             }
 
             async fn forget_owner(

@@ -7,6 +7,8 @@
 use clara_projections::{LoggedEvent, Recorded, ViewSet};
 
 use super::conn::{Conn, LogRecord};
+use super::sealing::Opener;
+use crate::privacy::keys::Keyring;
 
 /// The checkpoint of the views.
 pub const CHECKPOINT: &str = "views";
@@ -28,6 +30,7 @@ pub struct Folded {
 /// no code can decode: the commit leaves them to the projector, which reports them.
 pub async fn fold_pending(
     tx: &mut impl Conn,
+    keyring: &Keyring,
     own: &[LogRecord],
     limit: i64,
 ) -> anyhow::Result<Option<Folded>> {
@@ -46,7 +49,9 @@ pub async fn fold_pending(
         }
     }
     let checkpoint = tx.lock_checkpoint(CHECKPOINT).await?;
-    let records = tx.read_after(checkpoint, limit).await?;
+    let mut records = tx.read_after(checkpoint, limit).await?;
+    let payloads = records.iter_mut().map(|record| &mut record.payload);
+    Opener::new(keyring).open_payloads(tx, payloads).await?;
     let Some(last) = records.last().map(|r| r.position) else {
         let views = ViewSet::default();
         return Ok(Some(Folded {

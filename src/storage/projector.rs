@@ -12,11 +12,14 @@ use tokio::sync::Mutex;
 use super::conn::Conn;
 use super::fold::{self, fold_pending, BATCH, CHECKPOINT};
 use super::log::read_after;
+use super::sealing::Opener;
 use super::{checkpoints, Db};
+use crate::privacy::keys::Keyring;
 use crate::with_pool;
 
 pub struct Projector {
     db: Db,
+    keyring: Keyring,
     lock: Mutex<()>,
     runs_started: AtomicU64,
 }
@@ -30,9 +33,10 @@ pub struct FoldReport {
 }
 
 impl Projector {
-    pub fn new(db: Db) -> Self {
+    pub fn new(db: Db, keyring: Keyring) -> Self {
         Self {
             db,
+            keyring,
             lock: Mutex::new(()),
             runs_started: AtomicU64::new(0),
         }
@@ -68,7 +72,7 @@ impl Projector {
             // projectors: each batch is folded once.
             let folded = with_pool!(&self.db.writer(), pool => {
                 let mut tx = pool.begin().await?;
-                let folded = fold_pending(&mut *tx, &[], BATCH).await?;
+                let folded = fold_pending(&mut *tx, &self.keyring, &[], BATCH).await?;
                 tx.commit().await?;
                 folded
             });
@@ -90,7 +94,7 @@ impl Projector {
     pub async fn rebuild(&self, progress: &(dyn Fn(u64) + Sync)) -> anyhow::Result<FoldReport> {
         let _guard = self.lock.lock().await;
         self.runs_started.fetch_add(1, Ordering::SeqCst);
-        let (set, mut report) = fold_log(&self.db, None, progress).await?;
+        let (set, mut report) = fold_log(&self.db, &self.keyring, None, progress).await?;
         self.replace(&set, report.position).await?;
         report.views_written = set.len() as u64;
         Ok(report)
@@ -108,6 +112,11 @@ impl Projector {
                 _ = shutdown.changed() => return,
             }
         }
+    }
+
+    /// The key ring that opens the personal data of the log it reads.
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
     }
 
     /// The log position the views reflect.
@@ -131,13 +140,15 @@ impl Projector {
 /// in memory.
 pub(crate) async fn fold_log(
     db: &Db,
+    keyring: &Keyring,
     upto: Option<i64>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> anyhow::Result<(ViewSet, FoldReport)> {
     let mut set = ViewSet::default();
     let mut report = FoldReport::default();
+    let mut opener = Opener::new(keyring);
     loop {
-        let mut records = read_after(db, report.position, BATCH).await?;
+        let mut records = read_after(db, &mut opener, report.position, BATCH).await?;
         records.retain(|r| upto.is_none_or(|upto| r.position <= upto));
         let Some(last) = records.last().map(|r| r.position) else {
             return Ok((set, report));

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use super::projector::{fold_log, Projector};
 use super::Db;
+use crate::privacy::keys::Keyring;
 use crate::with_pool;
 
 /// What a verification found.
@@ -16,10 +17,14 @@ pub struct Verification {
     pub differing: Vec<(String, String)>,
 }
 
-pub async fn verify(db: &Db, progress: &(dyn Fn(u64) + Sync)) -> anyhow::Result<Verification> {
-    let projector = Projector::new(db.clone());
+pub async fn verify(
+    db: &Db,
+    keyring: &Keyring,
+    progress: &(dyn Fn(u64) + Sync),
+) -> anyhow::Result<Verification> {
+    let projector = Projector::new(db.clone(), keyring.clone());
     let position = projector.position().await?;
-    let (set, report) = fold_log(db, Some(position), progress).await?;
+    let (set, report) = fold_log(db, keyring, Some(position), progress).await?;
     let mut differing = Vec::new();
     let mut rows = 0;
     for (table, expected) in set.rows()? {

@@ -39,6 +39,18 @@ fn serve_piped(app: &TestApp, format: &str) -> (std::process::Child, u16, std::p
     (child, port, outbox)
 }
 
+/// `clara` on `app`'s database with its keys, as an operator runs it.
+fn clara_for(app: &TestApp) -> Command {
+    let secrets = &app.state.secrets;
+    let mut command = clara(&app.database_url);
+    command
+        .env("PUBLIC_API_KEY", &secrets.public_api_key)
+        .env("PRIVATE_API_KEY", &secrets.private_api_key)
+        .env("JWT_SECRET", &secrets.jwt_secret)
+        .env("DATA_KEY", &secrets.data_key);
+    command
+}
+
 fn clara(database_url: &str) -> Command {
     let mut command = Command::new(CLARA);
     command
@@ -136,7 +148,7 @@ async fn replay_rebuilds_the_views_and_reports_counts(backend: Backend) {
     let app = TestApp::new(backend).await;
     app.register("ada@example.com").await;
     app.register("grace@example.com").await;
-    let output = clara(&app.database_url).arg("replay").output().unwrap();
+    let output = clara_for(&app).arg("replay").output().unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
         output.status.success(),
@@ -148,7 +160,7 @@ async fn replay_rebuilds_the_views_and_reports_counts(backend: Backend) {
         "{stdout}"
     );
 
-    let verified = clara(&app.database_url)
+    let verified = clara_for(&app)
         .args(["replay", "--verify"])
         .output()
         .unwrap();
@@ -160,7 +172,7 @@ async fn replay_rebuilds_the_views_and_reports_counts(backend: Backend) {
     clara::with_pool!(app.db(), pool => {
         sqlx::query("UPDATE user_views SET data = '{}' WHERE id = (SELECT MIN(id) FROM user_views)").execute(pool).await.unwrap();
     });
-    let broken = clara(&app.database_url)
+    let broken = clara_for(&app)
         .args(["replay", "--verify"])
         .output()
         .unwrap();

@@ -210,7 +210,9 @@ async fn the_operator_deletes_without_a_code_and_the_log_and_ledger_stay(backend
         0,
         "a rebuild forgets the person too"
     );
-    let verified = verify(app.db(), &|_| {}).await.unwrap();
+    let verified = verify(app.db(), &app.state.secrets.keyring(), &|_| {})
+        .await
+        .unwrap();
     assert!(verified.differing.is_empty(), "{:?}", verified.differing);
 }
 

@@ -182,9 +182,10 @@ async fn a_crash_under_load_loses_no_acknowledged_command(backend: Backend) {
         balance,
         "the ledger sums to the balance"
     );
-    let verification = clara::storage::verify::verify(app.db(), &|_| {})
-        .await
-        .unwrap();
+    let verification =
+        clara::storage::verify::verify(app.db(), &app.state.secrets.keyring(), &|_| {})
+            .await
+            .unwrap();
     assert!(
         verification.differing.is_empty(),
         "{:?}",

@@ -23,6 +23,7 @@ mod codes;
 mod credentials;
 mod deletion;
 mod envelope;
+mod erasure;
 mod faults;
 mod google;
 mod health;

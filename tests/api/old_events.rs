@@ -32,9 +32,10 @@ async fn a_version_1_credit_reads_everywhere_in_its_current_shape(backend: Backe
     let admin = app.private_key();
     let view = app.user_view(&id).await;
     assert!(view.text.contains(r#""credits":500.0"#), "{}", view.text);
-    let verification = clara::storage::verify::verify(app.db(), &|_| {})
-        .await
-        .unwrap();
+    let verification =
+        clara::storage::verify::verify(app.db(), &app.state.secrets.keyring(), &|_| {})
+            .await
+            .unwrap();
     assert!(verification.differing.is_empty());
 
     // The aggregate: its session counts as settled, and its balance is there to spend.

@@ -194,8 +194,9 @@ async fn two_projectors_racing_fold_each_event_once(backend: Backend) {
         commit_without_projection(&app, &id, &format!("r{n}@example.com")).await;
     }
     // Two processes' projectors over one database.
-    let first = clara::storage::Projector::new(app.db().clone());
-    let second = clara::storage::Projector::new(app.db().clone());
+    let keyring = app.state.secrets.keyring();
+    let first = clara::storage::Projector::new(app.db().clone(), keyring.clone());
+    let second = clara::storage::Projector::new(app.db().clone(), keyring);
     let (a, b) = tokio::join!(first.catch_up(), second.catch_up());
     let folded = a.unwrap().events + b.unwrap().events;
     assert_eq!(

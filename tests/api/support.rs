@@ -94,7 +94,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    async fn read(response: axum::response::Response) -> Self {
+    pub async fn read(response: axum::response::Response) -> Self {
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)

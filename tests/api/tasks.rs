@@ -118,9 +118,10 @@ async fn an_analysis_is_charged_run_and_its_result_listed(backend: Backend) {
         ledger.json["data"][0]["description"],
         format!("Agent analysis {task_id} charged 20.0 credits.")
     );
-    let verification = clara::storage::verify::verify(app.db(), &|_| {})
-        .await
-        .unwrap();
+    let verification =
+        clara::storage::verify::verify(app.db(), &app.state.secrets.keyring(), &|_| {})
+            .await
+            .unwrap();
     assert!(
         verification.differing.is_empty(),
         "the views rebuild from the log"

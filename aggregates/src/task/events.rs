@@ -59,7 +59,7 @@ impl Redaction for TaskEvent {
     const FIELDS: &'static [(&'static str, &'static str, Shown)] = &[
         ("Created", "user_id", Shown::Kept),
         ("Created", "price", Shown::Kept),
-        ("Created", "content", Shown::Kept),
+        ("Created", "content", Shown::Personal),
         ("Created", "attachments", Shown::Kept),
         ("Started", "worker", Shown::Kept),
         ("Started", "attempt", Shown::Kept),

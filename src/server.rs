@@ -8,8 +8,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::password::Passwords;
 use crate::config::{redact, Common, Config};
-use crate::privacy::claim_ids::ClaimIds;
-use crate::privacy::upgrade::hash_claim_ids;
+use crate::privacy::upgrade::upgrade_log;
 use crate::secrets::Secrets;
 use crate::state::AppState;
 use crate::storage::Db;
@@ -44,7 +43,7 @@ pub async fn serve(common: &Common, config: &Config) -> anyhow::Result<()> {
     let db = Db::connect_with(&common.database_url, acquire).await?;
     db.migrate().await?;
     let secrets = Secrets::resolve(&common.database_url)?;
-    hash_claim_ids(&db, &ClaimIds::new(&secrets.data_key)).await?;
+    upgrade_log(&db, &secrets).await?;
     let state = AppState::new(
         db.clone(),
         secrets,

@@ -152,7 +152,10 @@ mod tests {
         broken.extend(undecodable_when_erased::<WalletEvent>());
         broken.extend(undecodable_when_erased::<TaskEvent>());
         broken.extend(undecodable_when_erased::<EmailClaimEvent>());
-        assert!(broken.is_empty(), "only text fields may be personal: {broken:?}");
+        assert!(
+            broken.is_empty(),
+            "only text fields may be personal: {broken:?}"
+        );
     }
 
     #[test]

@@ -6,3 +6,6 @@ CREATE TABLE person_keys
     user_id text NOT NULL PRIMARY KEY,
     wrapped text NOT NULL
 );
+
+-- How far the one-time sealing of events written before person keys existed has read.
+INSERT INTO projector_checkpoints (name, position) VALUES ('sealed', 0);

@@ -7,8 +7,7 @@ mod replay;
 use clap::{Parser, Subcommand};
 
 use crate::config::{redact, Common, Config, SECRET_VARIABLES};
-use crate::privacy::claim_ids::ClaimIds;
-use crate::privacy::upgrade::hash_claim_ids;
+use crate::privacy::upgrade::upgrade_log;
 use crate::secrets::Secrets;
 use crate::server::{open_database, serve};
 
@@ -37,7 +36,8 @@ enum Command {
     /// comes from the environment.
     Serve(Box<Config>),
     /// Apply the embedded database migrations, move e-mail claims still keyed by address to
-    /// hashed ids (needs DATA_KEY), and exit.
+    /// hashed ids and seal personal data written before sealing existed (needs DATA_KEY),
+    /// and exit.
     Migrate,
     /// Drop every view and rebuild it from the event log, showing progress, then print how
     /// many events and view rows were processed. Readers see the old views until it finishes.
@@ -91,9 +91,9 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Migrate => {
             let db = open_database(common).await?;
             let secrets = Secrets::resolve(&common.database_url)?;
-            let moved = hash_claim_ids(&db, &ClaimIds::new(&secrets.data_key)).await?;
+            let (moved, sealed) = upgrade_log(&db, &secrets).await?;
             println!(
-                "Migrations applied to {}; {moved} e-mail claims moved to hashed ids.",
+                "Migrations applied to {}; {moved} e-mail claims moved to hashed ids, {sealed} events' personal data sealed.",
                 redact(&common.database_url)
             );
             Ok(())

@@ -1,10 +1,20 @@
 //! One-time rewrites of a log written before personal data was kept out of it: each e-mail
 //! claim keyed by its address in clear is moved to its hashed claim id, events and snapshot
-//! alike, in one transaction. Run at every start; once done, it finds nothing to do.
+//! alike, in one transaction; and personal values in clear are sealed (`storage::reseal`).
+//! Run at every start; once done, they find nothing to do.
 
 use super::claim_ids::ClaimIds;
+use crate::secrets::Secrets;
+use crate::storage::reseal::seal_log;
 use crate::storage::Db;
 use crate::with_pool;
+
+/// Both rewrites; returns how many claims moved and how many events were sealed.
+pub async fn upgrade_log(db: &Db, secrets: &Secrets) -> anyhow::Result<(usize, usize)> {
+    let moved = hash_claim_ids(db, &ClaimIds::new(&secrets.data_key)).await?;
+    let sealed = seal_log(db, &secrets.keyring()).await?;
+    Ok((moved, sealed))
+}
 
 // An address holds an `@` and a hashed id never does (`@` means nothing to LIKE).
 const CLEAR_CLAIMS: &str = "SELECT DISTINCT aggregate_id FROM events \

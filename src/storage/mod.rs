@@ -9,6 +9,7 @@ mod event_repo;
 pub mod fold;
 pub mod log;
 pub mod projector;
+pub mod reseal;
 pub mod sealing;
 pub mod snapshots;
 pub mod verify;

@@ -16,7 +16,7 @@ use crate::with_pool;
 
 /// Whose personal data an event holds: the user of a User or Wallet, else the `user_id` its
 /// payload names (a task's owner, a claim's holder).
-fn person_of(row: &SerializedEvent) -> Option<String> {
+pub fn person_of(row: &SerializedEvent) -> Option<String> {
     match row.aggregate_type.as_str() {
         "User" | "Wallet" => Some(row.aggregate_id.clone()),
         _ => row
@@ -26,6 +26,16 @@ fn person_of(row: &SerializedEvent) -> Option<String> {
             .as_str()
             .map(str::to_string),
     }
+}
+
+/// The personal values `row` holds: its personal fields that are set, and the client IP.
+pub fn personal_values(row: &SerializedEvent) -> Vec<&Value> {
+    let inner = row.payload.get(&row.event_type);
+    let fields = personal(decisions(&row.aggregate_type), &row.event_type)
+        .filter_map(|field| inner?.get(field))
+        .filter(|value| !value.is_null() && value.as_str() != Some(ERASED));
+    let ip = row.metadata.get("ip").filter(|ip| ip.is_string());
+    fields.chain(ip).collect()
 }
 
 /// `rows` with their personal values sealed, each person's key created in `conn` when they

@@ -1,6 +1,6 @@
 //! Logs in an earlier shape: a version-1 wallet credit, written as the previous release
 //! wrote it, read through the aggregate, the views (live and rebuilt), history and export;
-//! and e-mail claims keyed by address, moved to hashed ids.
+//! e-mail claims keyed by address, moved to hashed ids; personal values in clear, sealed.
 
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -10,6 +10,7 @@ use crate::support::{id_of, Backend, TestApp};
 crate::on_both_backends!(
     a_version_1_credit_reads_everywhere_in_its_current_shape,
     claims_keyed_by_address_move_to_hashed_ids_and_still_guard_the_address,
+    personal_values_written_in_clear_are_sealed_once,
 );
 
 async fn a_version_1_credit_reads_everywhere_in_its_current_shape(backend: Backend) {
@@ -126,4 +127,89 @@ async fn claims_keyed_by_address_move_to_hashed_ids_and_still_guard_the_address(
         )
         .await;
     assert!(history.text.contains("\"Claimed\""), "{}", history.text);
+}
+
+/// The log as the previous release wrote it for `user_id`: personal values in clear, no key.
+async fn unseal_as_before(app: &TestApp, user_id: &str) {
+    use clara::storage::sealing::{fields_of, open_in, Opener};
+    let sql = "SELECT position, payload FROM events WHERE aggregate_id = $1";
+    let rows: Vec<(i64, Value)> = clara::with_pool!(app.db(), pool =>
+        sqlx::query_as(sql).bind(user_id).fetch_all(pool).await.unwrap());
+    let keyring = app.state.secrets.keyring();
+    let mut opener = Opener::new(&keyring);
+    for (position, mut payload) in rows {
+        open_in(app.db(), &mut opener, fields_of([&mut payload]))
+            .await
+            .unwrap();
+        let rewrite = "UPDATE events SET payload = $1, metadata = '{}' WHERE position = $2";
+        clara::with_pool!(app.db(), pool => {
+            sqlx::query(rewrite).bind(&payload).bind(position).execute(pool).await.unwrap();
+        });
+    }
+    let forget = "DELETE FROM person_keys WHERE user_id = $1";
+    clara::with_pool!(app.db(), pool => { sqlx::query(forget).bind(user_id).execute(pool).await.unwrap(); });
+}
+
+/// A log of the previous release holds personal values in clear. Opening it seals them under
+/// each person's key (erased for a person deleted before), once; the account reads as before.
+async fn personal_values_written_in_clear_are_sealed_once(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let ada = app.register("ada@example.com").await;
+    let grace = app.register("grace@example.com").await;
+    let (ada_id, grace_id) = (id_of(&ada), id_of(&grace));
+    unseal_as_before(&app, &ada_id).await;
+    unseal_as_before(&app, &grace_id).await;
+    let next: i64 = clara::with_pool!(app.db(), pool => sqlx::query_scalar(
+        "SELECT MAX(sequence) + 1 FROM events WHERE aggregate_id = $1").bind(&grace_id).fetch_one(pool).await.unwrap());
+    let deleted = "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
+        event_version, payload, metadata) VALUES ('User', $1, $2, 'AccountDeleted', '1', $3, '{}')";
+    clara::with_pool!(app.db(), pool => {
+        sqlx::query(deleted).bind(&grace_id).bind(next).bind(json!("AccountDeleted"))
+            .execute(pool).await.unwrap();
+        sqlx::query("UPDATE projector_checkpoints SET position = 0 WHERE name = 'sealed'")
+            .execute(pool).await.unwrap();
+    });
+    let log = |app: &TestApp| {
+        let db = app.db().clone();
+        async move {
+            let sql = "SELECT CAST(payload AS TEXT) FROM events";
+            let texts: Vec<String> = clara::with_pool!(&db, pool => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap());
+            texts.concat()
+        }
+    };
+    assert!(log(&app).await.contains("ada@example.com"));
+
+    let reopened = TestApp::open(&app.database_url).await;
+    let text = log(&reopened).await;
+    assert!(!text.contains("ada@example.com") && !text.contains("grace@example.com"));
+    let keyring = reopened.state.secrets.keyring();
+    let again = clara::storage::reseal::seal_log(reopened.db(), &keyring).await;
+    assert_eq!(again.unwrap(), 0, "sealed once");
+
+    let export = reopened
+        .send(
+            Method::GET,
+            "/api/v1/events",
+            Some(&reopened.private_key()),
+            None,
+        )
+        .await;
+    let email_of = |id: &str| {
+        export
+            .text
+            .lines()
+            .map(|line| serde_json::from_str::<Value>(line).unwrap())
+            .find(|e| e["type"] == "Registered" && e["aggregate_id"] == id)
+            .unwrap()["data"]["email"]
+            .clone()
+    };
+    assert_eq!(email_of(&ada_id), "ada@example.com");
+    assert_eq!(email_of(&grace_id), "[erased]");
+    let login = reopened
+        .login("ada@example.com", crate::support::Client::PASSWORD)
+        .await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.text);
+    reopened.state.projector.catch_up().await.unwrap();
+    let verified = clara::storage::verify::verify(reopened.db(), &keyring, &|_| {}).await;
+    assert!(verified.unwrap().differing.is_empty());
 }

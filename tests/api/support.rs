@@ -1,8 +1,7 @@
 //! The test harness: a fresh database per test, the router driven in-process, and a macro
 //! that runs each test case on both backends.
 
-use clara::privacy::claim_ids::ClaimIds;
-use clara::privacy::upgrade::hash_claim_ids;
+use clara::privacy::upgrade::upgrade_log;
 use std::path::PathBuf;
 
 use axum::body::Body;
@@ -249,8 +248,7 @@ impl TestApp {
         let db = Db::connect(database_url).await.unwrap();
         db.migrate().await.unwrap();
         // As `clara serve` does before serving.
-        let claim_ids = ClaimIds::new(&test_secrets().data_key);
-        hash_claim_ids(&db, &claim_ids).await.unwrap();
+        upgrade_log(&db, &test_secrets()).await.unwrap();
         let outbox =
             std::env::temp_dir().join(format!("clara-outbox-{}", uuid::Uuid::new_v4().simple()));
         let smtp = smtp_port.map(|port| SmtpSettings {

@@ -26,6 +26,7 @@ mod validate;
 mod wallet;
 
 use axum::extract::DefaultBodyLimit;
+use axum::extract::MatchedPath;
 use axum::http::Request;
 use axum::routing::get;
 use axum::Router;
@@ -85,9 +86,11 @@ fn routes(state: AppState) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request<_>| {
-                    // Field values are only evaluated when the span is enabled.
+                    // Field values are only evaluated when the span is enabled. The route's
+                    // template, not the path: a path may hold an e-mail address.
                     let id = || request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok());
-                    tracing::info_span!("request", request_id = id().unwrap_or_default(), method = %request.method(), path = %request.uri().path())
+                    let route = || request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
+                    tracing::info_span!("request", request_id = id().unwrap_or_default(), method = %request.method(), route = route())
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(tower_http::LatencyUnit::Micros)),
         )

@@ -197,7 +197,7 @@ async fn serve_answers_logs_json_and_stops_on_sigterm(backend: Backend) {
     }
     assert!(healthy, "the server answered /health");
     let password = "a secret password";
-    let body = serde_json::json!({"first_name": "a", "last_name": "b", "email": "c@example.com", "password": password});
+    let body = serde_json::json!({"first_name": "Ottoline", "last_name": "Morrell", "email": "c@example.com", "password": password});
     let reply = client
         .post(format!("{base}/api/v1/auth/register"))
         .header("authorization", app.public_key())
@@ -212,6 +212,26 @@ async fn serve_answers_logs_json_and_stops_on_sigterm(backend: Backend) {
         .to_string();
     // With no SMTP configured, the activation mail lands in the outbox.
     let code = crate::mailbox::nth_code(&outbox, "c@example.com", 1).await;
+    // A route with the address in its path, then the account's deletion.
+    let activated = client
+        .post(format!("{base}/api/v1/users/c@example.com/activate"))
+        .header("authorization", app.public_key())
+        .json(&serde_json::json!({"code": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(activated.status(), StatusCode::OK);
+    let user_id = activated.json::<serde_json::Value>().await.unwrap()["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let deleted = client
+        .delete(format!("{base}/api/v1/users/{user_id}"))
+        .header("authorization", app.private_key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     // Not configured: the 503 says nothing to the caller, the log says what is missing.
     let webhook = client
         .post(format!("{base}/api/v1/stripe/settle"))
@@ -250,6 +270,13 @@ async fn serve_answers_logs_json_and_stops_on_sigterm(backend: Backend) {
     for secret in [password.to_string(), app.public_key(), app.private_key()] {
         assert!(!logs.contains(&secret), "a secret leaked into the logs");
     }
+    for personal in ["c@example.com", "Ottoline", "Morrell"] {
+        assert!(!logs.contains(personal), "{personal} is in the server log");
+    }
+    assert!(
+        logs.contains("/api/v1/users/{user_email}/activate"),
+        "requests are logged by route"
+    );
     assert!(
         logs.contains(outbox.to_str().unwrap()),
         "the outbox mail's path is logged"

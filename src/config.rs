@@ -182,8 +182,9 @@ Secrets (environment only; with SQLite they are generated on first start and kep
   PUBLIC_API_KEY    raw key for pre-login calls (register, send OTP, activate, change password)
   PRIVATE_API_KEY   raw key for admin calls and acting on any user
   JWT_SECRET        HS256 signing secret for user and API key tokens
-  DATA_KEY          master key of personal data, 64 hex digits; keys the ids that stand for
-                    e-mail addresses in the log. Keep it for good: a new one cannot find them
+  DATA_KEY          master key of personal data, 64 hex digits: wraps each person's key and
+                    keys the ids of e-mail addresses in the log. Keep it for good: without it
+                    the log's personal data cannot be read
   SMTP_PASSWORD     password for SMTP_USERNAME
   STRIPE_SECRET_KEY      Stripe API key; unset turns Buy and Portal off (503)
   STRIPE_WEBHOOK_SECRET  Stripe webhook signing secret(s), comma-separated while rolling

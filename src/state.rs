@@ -54,6 +54,8 @@ pub struct Settings {
     /// How long in-flight requests may go on once shutdown is asked for.
     pub shutdown_timeout: std::time::Duration,
     pub agent: AgentSettings,
+    /// Seal personal data in the log; off only in the bench's baseline.
+    pub seal_personal_data: bool,
 }
 
 impl Default for Settings {
@@ -74,6 +76,7 @@ impl Default for Settings {
             credit_rates: crate::stripe::rates::default_tiers(),
             stripe_api: None,
             agent: AgentSettings::default(),
+            seal_personal_data: true,
         }
     }
 }
@@ -117,7 +120,11 @@ impl AppState {
         settings: Settings,
     ) -> anyhow::Result<Self> {
         crate::meter::handle();
-        let projector = Arc::new(Projector::new(db.clone(), secrets.keyring()));
+        let keyring = match settings.seal_personal_data {
+            true => secrets.keyring(),
+            false => secrets.keyring().without_sealing(),
+        };
+        let projector = Arc::new(Projector::new(db.clone(), keyring));
         let clock = Clock::default();
         let otp = Arc::new(OtpCodes::new(&secrets.jwt_secret));
         let totp = Arc::new(TotpKeys::new(&secrets.jwt_secret));

@@ -8,6 +8,7 @@ mod child;
 mod debits;
 mod load;
 mod logins;
+mod privacy;
 mod reads;
 mod storm;
 mod writes;
@@ -50,6 +51,8 @@ pub enum Measure {
     Storm,
     /// PostgreSQL only: appends from one server process against two on the same database.
     Appends,
+    /// Register, sign-in and user view with personal data sealed against plain; replay.
+    Privacy,
 }
 
 impl BenchArgs {
@@ -166,6 +169,9 @@ async fn measure_all(
     }
     if args.runs(Measure::Storm) {
         storm::measure(backend, url, &state).await?;
+    }
+    if args.runs(Measure::Privacy) {
+        figures.extend(privacy::measure(backend, &state, args).await?);
     }
     if args.runs(Measure::Appends) && backend == "postgres" {
         figures.push(appends::measure(url, &state).await?);

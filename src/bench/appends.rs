@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use super::child::ChildServer;
-use super::load::{compare, drive};
+use super::load::{compare, drive, expect};
 use super::Figure;
 use crate::state::AppState;
 use crate::storage::Db;
@@ -56,15 +56,7 @@ pub async fn measure(url: &str, state: &AppState) -> anyhow::Result<Figure> {
                     .patch(format!("{}/api/v1/users/{id}", bases[i % processes]))
                     .header("authorization", token)
                     .json(&json!({"first_name": format!("Name{i}")}));
-                async move {
-                    let reply = request.send().await?;
-                    anyhow::ensure!(
-                        reply.status() == StatusCode::OK,
-                        "profile change answered {}",
-                        reply.status()
-                    );
-                    Ok(())
-                }
+                expect(request, StatusCode::OK, "profile change")
             })
             .await?;
             let waited_ms = waits.stop().await;

@@ -77,3 +77,20 @@ pub fn median(mut rates: Vec<f64>) -> f64 {
     rates.sort_by(f64::total_cmp);
     rates[rates.len() / 2]
 }
+
+/// Sends `request` and reads its whole answer, which must have `status`; `what` names the
+/// request in the error that aborts the measurement otherwise.
+pub async fn expect(
+    request: reqwest::RequestBuilder,
+    status: reqwest::StatusCode,
+    what: &str,
+) -> anyhow::Result<()> {
+    let reply = request.send().await?;
+    anyhow::ensure!(
+        reply.status() == status,
+        "{what} answered {}",
+        reply.status()
+    );
+    reply.bytes().await?;
+    Ok(())
+}

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
-use super::load::{compare, drive};
+use super::load::{compare, drive, expect};
 use super::reads::{register, serve};
 use super::{BenchArgs, Figure};
 use crate::state::AppState;
@@ -59,18 +59,11 @@ pub async fn measure(
                 async move {
                     let body = serde_json::json!({"first_name": "Bench", "last_name": "Person",
                     "email": format!("{label}{round}-{i}@example.com"), "password": PASSWORD});
-                    let reply = client
+                    let request = client
                         .post(format!("{base}/api/v1/auth/register"))
                         .header("authorization", key)
-                        .json(&body)
-                        .send()
-                        .await?;
-                    anyhow::ensure!(
-                        reply.status() == StatusCode::CREATED,
-                        "register answered {}",
-                        reply.status()
-                    );
-                    Ok(())
+                        .json(&body);
+                    expect(request, StatusCode::CREATED, "register").await
                 }
             },
         )
@@ -93,15 +86,7 @@ pub async fn measure(
                 let request = client
                     .post(format!("{base}/api/v1/auth/session"))
                     .header("authorization", &basic[i % basic.len()]);
-                async move {
-                    let reply = request.send().await?;
-                    anyhow::ensure!(
-                        reply.status() == StatusCode::OK,
-                        "sign-in answered {}",
-                        reply.status()
-                    );
-                    Ok(())
-                }
+                expect(request, StatusCode::OK, "sign-in")
             },
         )
     };
@@ -121,16 +106,7 @@ pub async fn measure(
                 let request = client
                     .get(format!("{base}/api/v1/users/{id}"))
                     .header("authorization", token);
-                async move {
-                    let reply = request.send().await?;
-                    anyhow::ensure!(
-                        reply.status() == StatusCode::OK,
-                        "view answered {}",
-                        reply.status()
-                    );
-                    reply.bytes().await?;
-                    Ok(())
-                }
+                expect(request, StatusCode::OK, "view")
             },
         )
     };

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 
-use super::load::{compare, drive};
+use super::load::{compare, drive, expect};
 use super::{BenchArgs, Figure};
 use crate::state::AppState;
 use crate::storage::Db;
@@ -63,16 +63,7 @@ pub async fn measure(
             if !auths.is_empty() {
                 request = request.header("authorization", &auths[i % auths.len()]);
             }
-            async move {
-                let reply = request.send().await?;
-                anyhow::ensure!(
-                    reply.status() == StatusCode::OK,
-                    "view answered {}",
-                    reply.status()
-                );
-                reply.bytes().await?;
-                Ok(())
-            }
+            expect(request, StatusCode::OK, "view")
         })
     };
     let users = format!("{base}/api/v1/users");

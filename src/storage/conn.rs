@@ -79,12 +79,12 @@ pub trait Conn: Send {
         user_ids: &[String],
     ) -> impl Future<Output = Result<Vec<(String, String)>, sqlx::Error>> + Send;
 
-    /// Keeps the wrapped key of `user_id`, unless it has one already.
+    /// Keeps the wrapped key of `user_id`, unless it has one already; true if it was kept.
     fn add_person_key(
         &mut self,
         user_id: &str,
         wrapped: &str,
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+    ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send;
 
     /// Deletes what is kept of a deleted account outside the log: the rows `owner` owns in
     /// `tables`, the delivery records of the mail sent to them, their snapshot, and their
@@ -330,13 +330,13 @@ macro_rules! conn_impl {
                 &mut self,
                 user_id: &str,
                 wrapped: &str,
-            ) -> Result<(), sqlx::Error> {
+            ) -> Result<bool, sqlx::Error> {
                 sqlx::query(ADD_PERSON_KEY)
                     .bind(user_id)
                     .bind(wrapped)
                     .execute(&mut *self)
                     .await
-                    .map(drop)
+                    .map(|done| done.rows_affected() == 1)
             }
 
             async fn forget_owner(

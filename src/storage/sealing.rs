@@ -60,7 +60,7 @@ pub async fn seal_rows(
             continue;
         };
         if !keys.contains_key(&person) {
-            let key = key_of(conn, keyring, &person).await?;
+            let key = key_of(conn, keyring, &person, creates_person(row)).await?;
             keys.insert(person.clone(), key);
         }
         let key = keys[&person].as_ref();
@@ -90,12 +90,29 @@ pub async fn seal_rows(
     Ok(sealed)
 }
 
-/// The key of `person`, created if they have none; none when it was destroyed.
+/// Whether `row` is the first event of its person, who can have no key yet.
+fn creates_person(row: &SerializedEvent) -> bool {
+    row.aggregate_type == "User"
+        && matches!(
+            row.event_type.as_str(),
+            "Registered" | "RegisteredWithGoogle"
+        )
+}
+
+/// The key of `person`, created if they have none; none when it was destroyed. A person
+/// being created gets a key without first looking for one: one round trip per registration.
 async fn key_of(
     conn: &mut impl Conn,
     keyring: &Keyring,
     person: &str,
+    new: bool,
 ) -> Result<Option<Sealer>, sqlx::Error> {
+    if new {
+        let (key, wrapped) = keyring.create(person);
+        if conn.add_person_key(person, &wrapped).await? {
+            return Ok(Some(key));
+        }
+    }
     let ids = [person.to_string()];
     if conn.person_keys(&ids).await?.is_empty() {
         let (_, wrapped) = keyring.create(person);

@@ -12,6 +12,7 @@ use super::analyzer::{AnalysisFailed, Input};
 use super::tasks::commit;
 use crate::commands::Meta;
 use crate::error::AppError;
+use crate::privacy::keys::ERASED;
 use crate::state::AppState;
 use crate::storage::sealing::{fields_of, open_in, Opener};
 use crate::storage::EventReader;
@@ -149,6 +150,10 @@ async fn input(state: &AppState, task_id: &str) -> anyhow::Result<Input> {
     else {
         anyhow::bail!("the task's first event is not its creation");
     };
+    anyhow::ensure!(
+        content != ERASED,
+        "the task's owner has deleted their account"
+    );
     let mut read = Vec::with_capacity(attachments.len());
     for attachment in attachments {
         let bytes = state.attachments.get(&attachment.sha256).await?;

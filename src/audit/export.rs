@@ -1,8 +1,8 @@
-//! The whole log in commit order as NDJSON, streamed straight from a database cursor through
-//! a short channel: memory stays flat however many events are exported.
+//! The whole log in commit order as NDJSON, read a page at a time and streamed through a
+//! short channel: memory stays flat however many events are exported.
 
 use axum::body::Bytes;
-use futures::{Stream, TryStreamExt};
+use futures::Stream;
 use tokio::sync::mpsc;
 
 use super::record::{AuditEvent, COLUMNS};
@@ -11,8 +11,10 @@ use crate::storage::sealing::{open_in, Opener};
 use crate::storage::Db;
 use crate::with_pool;
 
-/// Lines in flight between the cursor and the reader.
+/// Lines in flight between the reader of the log and the client.
 const BUFFERED: usize = 256;
+/// Events read from the log at once.
+const PAGE: i64 = 1_000;
 
 /// The events after `after`, at most `limit` of them, one JSON object and a newline each.
 /// A database failure ends the stream with an error, so a reader never mistakes a cut
@@ -44,20 +46,31 @@ async fn send_lines(
 ) -> anyhow::Result<()> {
     let sql =
         format!("SELECT {COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2");
+    let (mut position, mut left) = (after, limit);
     let mut opener = Opener::new(keyring);
-    with_pool!(db, pool => {
-        let mut rows = sqlx::query(&sql).bind(after).bind(limit).fetch(pool);
-        while let Some(row) = rows.try_next().await? {
-            let mut event = AuditEvent::from_row(&row)?;
-            open_in(db, &mut opener, event.data.values_mut().collect()).await?;
-            let mut line = serde_json::to_vec(&event)?;
+    // A page at a time, its connection given back before the keys are read through another:
+    // an export never holds two connections.
+    while left > 0 {
+        let mut page: Vec<AuditEvent> = with_pool!(db, pool => {
+            let rows = sqlx::query(&sql).bind(position).bind(left.min(PAGE)).fetch_all(pool).await?;
+            rows.iter().map(AuditEvent::from_row).collect::<Result<_, _>>()?
+        });
+        let Some(last) = page.last().map(|event| event.position) else {
+            break;
+        };
+        let fields = page.iter_mut().flat_map(|event| event.data.values_mut());
+        open_in(db, &mut opener, fields.collect()).await?;
+        for event in &page {
+            let mut line = serde_json::to_vec(event)?;
             line.push(b'\n');
             if lines.send(Ok(Bytes::from(line))).await.is_err() {
                 // The reader went away: stop reading the log.
                 return Ok(());
             }
         }
-    });
+        left -= page.len() as i64;
+        position = last;
+    }
     Ok(())
 }
 

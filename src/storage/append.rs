@@ -28,8 +28,14 @@ pub async fn append(
     keyring: &Keyring,
     events: &[SerializedEvent],
 ) -> Result<Option<ViewSet>, AppendError> {
+    // The append reads (a person's key) before it writes: on SQLite it takes the write lock
+    // first, or another process's commit in between would make its first write fail.
+    let begin = match db {
+        Db::Sqlite(..) => "BEGIN IMMEDIATE",
+        Db::Postgres(_) => "BEGIN",
+    };
     let appended = with_pool!(&db.writer(), pool => {
-        let mut tx = pool.begin().await.map_err(StoreError::from)?;
+        let mut tx = pool.begin_with(begin).await.map_err(StoreError::from)?;
         let sealed = seal_rows(&mut *tx, keyring, events).await.map_err(StoreError::from)?;
         let mut own = Vec::with_capacity(events.len());
         for one in sealed.chunk_by(|a, b| (&a.aggregate_type, &a.aggregate_id) == (&b.aggregate_type, &b.aggregate_id)) {

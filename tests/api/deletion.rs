@@ -16,6 +16,7 @@ crate::on_both_backends!(
     the_operator_deletes_without_a_code_and_the_log_and_ledger_stay,
     the_persons_own_attachments_go_and_shared_ones_stay,
     a_code_not_yet_mailed_when_the_account_is_deleted_is_never_mailed,
+    a_task_still_waiting_when_the_account_is_deleted_never_runs,
 );
 
 const ADA: &str = "ada@example.com";
@@ -251,4 +252,23 @@ async fn a_code_not_yet_mailed_when_the_account_is_deleted_is_never_mailed(backe
     assert_eq!(rows_kept_of(&app, &id_of(&ada)).await, 0);
     let mailed = std::fs::read_dir(&app.outbox).unwrap().count();
     assert_eq!(mailed, 1);
+}
+
+async fn a_task_still_waiting_when_the_account_is_deleted_never_runs(backend: Backend) {
+    let mut app = TestApp::with_mail(backend).await;
+    let ada = funded(&app, ADA, "100").await;
+    let waiting = submit(
+        &app,
+        &id_of(&ada),
+        &Client::bearer(&ada),
+        &[content("Mine.")],
+    )
+    .await;
+    assert_eq!(waiting.status, StatusCode::CREATED, "{}", waiting.text);
+    delete_as_operator(&app, &ada).await;
+    app.start_workers();
+    // Workers look for due tasks every half second: give them a few looks.
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    assert_eq!(app.count_events(Some("Started")).await, 0);
+    assert_eq!(app.count_events(Some("Completed")).await, 0);
 }

@@ -6,11 +6,14 @@
 use super::claim_ids::ClaimIds;
 use crate::secrets::Secrets;
 use crate::storage::reseal::seal_log;
+use crate::storage::sealing::check_master_key;
 use crate::storage::Db;
 use crate::with_pool;
 
-/// Both rewrites; returns how many claims moved and how many events were sealed.
+/// Both rewrites, once `DATA_KEY` is known to be the database's; returns how many claims
+/// moved and how many events were sealed.
 pub async fn upgrade_log(db: &Db, secrets: &Secrets) -> anyhow::Result<(usize, usize)> {
+    check_master_key(db, &secrets.keyring()).await?;
     let moved = hash_claim_ids(db, &ClaimIds::new(&secrets.data_key)).await?;
     let sealed = seal_log(db, &secrets.keyring()).await?;
     Ok((moved, sealed))

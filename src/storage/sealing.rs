@@ -222,3 +222,26 @@ pub async fn open_in(
         opener.open_values(&mut *conn, values).await
     })
 }
+
+/// The person-keys row that only checks the master key: it holds no person's key.
+const KEY_CHECK: &str = "(data key check)";
+
+/// Refuses a `DATA_KEY` other than the one this database's keys were wrapped by, before it
+/// could wrap keys that no other process opens; the first start leaves a check for the next.
+pub async fn check_master_key(db: &Db, keyring: &Keyring) -> anyhow::Result<()> {
+    with_pool!(&db.writer(), pool => {
+        let mut conn = pool.acquire().await?;
+        let ids = [KEY_CHECK.to_string()];
+        if conn.person_keys(&ids).await?.is_empty() {
+            let (_, wrapped) = keyring.create(KEY_CHECK);
+            conn.add_person_key(KEY_CHECK, &wrapped).await?;
+        }
+        let found = conn.person_keys(&ids).await?;
+        let opens = found.first().is_some_and(|(_, wrapped)| keyring.unwrap(KEY_CHECK, wrapped).is_some());
+        anyhow::ensure!(
+            opens,
+            "DATA_KEY is not the key this database was written with: set the DATA_KEY it was started with"
+        );
+    });
+    Ok(())
+}

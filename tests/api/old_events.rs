@@ -11,6 +11,7 @@ crate::on_both_backends!(
     a_version_1_credit_reads_everywhere_in_its_current_shape,
     claims_keyed_by_address_move_to_hashed_ids_and_still_guard_the_address,
     personal_values_written_in_clear_are_sealed_once,
+    another_data_key_is_refused_at_start,
 );
 
 async fn a_version_1_credit_reads_everywhere_in_its_current_shape(backend: Backend) {
@@ -212,4 +213,18 @@ async fn personal_values_written_in_clear_are_sealed_once(backend: Backend) {
     reopened.state.projector.catch_up().await.unwrap();
     let verified = clara::storage::verify::verify(reopened.db(), &keyring, &|_| {}).await;
     assert!(verified.unwrap().differing.is_empty());
+}
+
+/// A service started with another DATA_KEY than its database's refuses to start, before it
+/// could wrap person keys that no other process opens.
+async fn another_data_key_is_refused_at_start(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    app.register("ada@example.com").await;
+    let mut other = (*app.state.secrets).clone();
+    other.data_key = "5".repeat(64);
+    let refused = clara::privacy::upgrade::upgrade_log(app.db(), &other).await;
+    let error = refused.unwrap_err().to_string();
+    assert!(error.contains("DATA_KEY is not the key"), "{error}");
+    let same = clara::privacy::upgrade::upgrade_log(app.db(), &app.state.secrets).await;
+    assert!(same.is_ok());
 }

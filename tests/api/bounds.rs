@@ -137,6 +137,7 @@ async fn shutdown_stops_waiting_for_requests_at_its_deadline() {
         .env("DATABASE_URL", &app.database_url)
         .env("PORT", port.to_string())
         .env("SHUTDOWN_TIMEOUT_SECONDS", "1")
+        .env("DATA_KEY", &app.state.secrets.data_key)
         .env("MAIL_OUTBOX_DIR", app.outbox.join("served"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())

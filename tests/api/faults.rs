@@ -182,13 +182,5 @@ async fn a_crash_under_load_loses_no_acknowledged_command(backend: Backend) {
         balance,
         "the ledger sums to the balance"
     );
-    let verification =
-        clara::storage::verify::verify(app.db(), &app.state.secrets.keyring(), &|_| {})
-            .await
-            .unwrap();
-    assert!(
-        verification.differing.is_empty(),
-        "{:?}",
-        verification.differing
-    );
+    app.assert_views_match_log().await;
 }

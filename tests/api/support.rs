@@ -299,6 +299,20 @@ impl TestApp {
         &self.state.db
     }
 
+    /// `clara replay --verify`, in process: the views are exactly what a fresh fold of the log
+    /// makes.
+    pub async fn assert_views_match_log(&self) {
+        let keyring = self.state.secrets.keyring();
+        let verification = clara::storage::verify::verify(self.db(), &keyring, &|_| {})
+            .await
+            .unwrap();
+        assert!(
+            verification.differing.is_empty(),
+            "views differ from the log: {:?}",
+            verification.differing
+        );
+    }
+
     /// The count `sql` returns with `$1` bound to `bind`.
     pub async fn scalar(&self, sql: &str, bind: &str) -> i64 {
         clara::with_pool!(self.db(), pool => sqlx::query_scalar(sql).bind(bind).fetch_one(pool).await.unwrap())

@@ -118,14 +118,7 @@ async fn an_analysis_is_charged_run_and_its_result_listed(backend: Backend) {
         ledger.json["data"][0]["description"],
         format!("Agent analysis {task_id} charged 20.0 credits.")
     );
-    let verification =
-        clara::storage::verify::verify(app.db(), &app.state.secrets.keyring(), &|_| {})
-            .await
-            .unwrap();
-    assert!(
-        verification.differing.is_empty(),
-        "the views rebuild from the log"
-    );
+    app.assert_views_match_log().await;
 }
 
 async fn concurrent_analyses_are_accepted_exactly_as_far_as_the_balance_pays(backend: Backend) {

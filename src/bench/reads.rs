@@ -140,13 +140,16 @@ pub async fn register(
         .await?)
 }
 
-/// Serves `router` on a free loopback port; returns its base URL and the server task.
+/// Serves `router` on a free loopback port as `clara serve` does (so requests carry the
+/// client's address, which the log seals); returns its base URL and the server task.
 pub async fn serve(router: Router) -> anyhow::Result<(String, JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
+    let limit = std::time::Duration::from_secs(30);
+    let forever = std::future::pending();
+    let task = tokio::spawn(crate::listen::serve(
+        listener, router, limit, limit, forever,
+    ));
     Ok((base, task))
 }
 

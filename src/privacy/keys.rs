@@ -10,6 +10,7 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use super::aead::Sealer;
+use super::kept_keys::KeptKeys;
 
 /// What a sealed value reads as once its person's key is destroyed.
 pub const ERASED: &str = "[erased]";
@@ -21,6 +22,7 @@ pub struct Keyring {
     master: Arc<Sealer>,
     /// Off only for the bench's baseline, which measures what sealing costs.
     seals: bool,
+    kept: KeptKeys,
 }
 
 impl Keyring {
@@ -31,6 +33,7 @@ impl Keyring {
         Self {
             master: Arc::new(Sealer::new(&derive.finalize().into_bytes())),
             seals: true,
+            kept: KeptKeys::default(),
         }
     }
 
@@ -46,6 +49,11 @@ impl Keyring {
     /// Whether appends seal personal data.
     pub fn seals(&self) -> bool {
         self.seals
+    }
+
+    /// The person keys this key ring has unwrapped lately.
+    pub fn kept(&self) -> &KeptKeys {
+        &self.kept
     }
 
     /// A fresh key for `user_id`, and its wrapped form to keep.

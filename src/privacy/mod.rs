@@ -3,5 +3,6 @@
 
 pub mod aead;
 pub mod claim_ids;
+pub mod kept_keys;
 pub mod keys;
 pub mod upgrade;

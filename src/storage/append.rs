@@ -38,7 +38,7 @@ pub async fn append(
         let mut tx = pool.begin_with(begin).await.map_err(StoreError::from)?;
         let sealed = seal_rows(&mut *tx, keyring, events).await.map_err(StoreError::from)?;
         let mut own = Vec::with_capacity(events.len());
-        for one in sealed.chunk_by(|a, b| (&a.aggregate_type, &a.aggregate_id) == (&b.aggregate_type, &b.aggregate_id)) {
+        for one in sealed.rows.chunk_by(|a, b| (&a.aggregate_type, &a.aggregate_id) == (&b.aggregate_type, &b.aggregate_id)) {
             match tx.insert_events(one).await {
                 Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(AppendError::Conflict),
                 logged => own.extend(logged.map_err(StoreError::from)?),
@@ -52,6 +52,9 @@ pub async fn append(
         // insert holds the append lock, on SQLite the single writer.
         let folded = fold_pending(&mut *tx, keyring, &own, BATCH).await.map_err(StoreError::from)?;
         tx.commit().await.map_err(StoreError::from)?;
+        for (person, key) in &sealed.keys {
+            keyring.kept().keep(person, key);
+        }
         folded
     });
     Ok(appended.map(|folded| folded.views))

@@ -55,7 +55,7 @@ pub async fn seal_log(db: &Db, keyring: &Keyring) -> anyhow::Result<usize> {
                     }
                 }
                 let sealed = seal_rows(&mut *tx, keyring, std::slice::from_ref(&row)).await?;
-                sqlx::query(REWRITE).bind(&sealed[0].payload).bind(&sealed[0].metadata).bind(position)
+                sqlx::query(REWRITE).bind(&sealed.rows[0].payload).bind(&sealed.rows[0].metadata).bind(position)
                     .execute(&mut *tx).await?;
                 count += 1;
             }

@@ -38,6 +38,14 @@ pub fn personal_values(row: &SerializedEvent) -> Vec<&Value> {
     fields.chain(ip).collect()
 }
 
+/// What [`seal_rows`] made of a commit's rows.
+pub struct Sealed {
+    pub rows: Vec<SerializedEvent>,
+    /// The keys it sealed with: the caller keeps them once the rows have committed (see
+    /// `kept_keys`), never before, since a key created in a commit that fails is no one's.
+    pub keys: Vec<(String, Sealer)>,
+}
+
 /// `rows` with their personal values sealed, each person's key created in `conn` when they
 /// have none. A person whose key is destroyed gets `"[erased]"`: nothing of theirs enters
 /// the log readable after their account is deleted.
@@ -45,13 +53,26 @@ pub async fn seal_rows(
     conn: &mut impl Conn,
     keyring: &Keyring,
     rows: &[SerializedEvent],
-) -> Result<Vec<SerializedEvent>, sqlx::Error> {
+) -> Result<Sealed, sqlx::Error> {
     if !keyring.seals() {
-        return Ok(rows.to_vec());
+        let rows = rows.to_vec();
+        return Ok(Sealed {
+            rows,
+            keys: Vec::new(),
+        });
     }
     let mut keys: HashMap<String, Option<Sealer>> = HashMap::new();
+    // A person being registered gets their key first, whichever of the commit's rows
+    // (their claim's, say) comes before their registration.
+    for row in rows.iter().filter(|row| creates_person(row)) {
+        let key = key_of(conn, keyring, row).await?;
+        keys.insert(person_of(row).unwrap_or_default(), key);
+    }
     let mut sealed = Vec::with_capacity(rows.len());
     for row in rows {
+        if deletes_person(row) {
+            keyring.kept().forget(&row.aggregate_id);
+        }
         let fields: Vec<&str> = personal(decisions(&row.aggregate_type), &row.event_type).collect();
         let ip = row.metadata.get("ip").filter(|ip| !ip.is_null()).is_some();
         let person = person_of(row).filter(|_| ip || !fields.is_empty());
@@ -60,7 +81,7 @@ pub async fn seal_rows(
             continue;
         };
         if !keys.contains_key(&person) {
-            let key = key_of(conn, keyring, &person, creates_person(row)).await?;
+            let key = key_of(conn, keyring, row).await?;
             keys.insert(person.clone(), key);
         }
         let key = keys[&person].as_ref();
@@ -87,40 +108,59 @@ pub async fn seal_rows(
         }
         sealed.push(row);
     }
-    Ok(sealed)
+    // The key of a person deleted here is destroyed by this commit: not one to keep.
+    let deleted: Vec<&str> = rows
+        .iter()
+        .filter(|row| deletes_person(row))
+        .map(|row| row.aggregate_id.as_str())
+        .collect();
+    let keys = keys
+        .into_iter()
+        .filter(|(person, _)| !deleted.contains(&person.as_str()))
+        .filter_map(|(person, key)| Some((person, key?)))
+        .collect();
+    Ok(Sealed { rows: sealed, keys })
 }
 
-/// Whether `row` is the first event of its person, who can have no key yet.
+/// Whether `row` is one of the first events of its person, who has no key yet as a rule: an
+/// address is claimed only for an account being registered.
 fn creates_person(row: &SerializedEvent) -> bool {
-    row.aggregate_type == "User"
-        && matches!(
-            row.event_type.as_str(),
-            "Registered" | "RegisteredWithGoogle"
-        )
+    matches!(
+        (row.aggregate_type.as_str(), row.event_type.as_str()),
+        ("User", "Registered" | "RegisteredWithGoogle") | ("EmailClaim", "Claimed")
+    )
 }
 
-/// The key of `person`, created if they have none; none when it was destroyed. A person
-/// being created gets a key without first looking for one: one round trip per registration.
+fn deletes_person(row: &SerializedEvent) -> bool {
+    (row.aggregate_type.as_str(), row.event_type.as_str()) == ("User", "AccountDeleted")
+}
+
+/// The key of the person of `row`, created if they have none; none when it was destroyed.
+/// A User event may take the key this process kept (see `kept_keys` for why that is safe).
 async fn key_of(
     conn: &mut impl Conn,
     keyring: &Keyring,
-    person: &str,
-    new: bool,
+    row: &SerializedEvent,
 ) -> Result<Option<Sealer>, sqlx::Error> {
-    if new {
-        let (key, wrapped) = keyring.create(person);
-        if conn.add_person_key(person, &wrapped).await? {
+    let person = person_of(row).unwrap_or_default();
+    if row.aggregate_type == "User" {
+        if let Some(key) = keyring.kept().get(&person) {
             return Ok(Some(key));
         }
     }
-    let ids = [person.to_string()];
-    if conn.person_keys(&ids).await?.is_empty() {
-        let (_, wrapped) = keyring.create(person);
-        conn.add_person_key(person, &wrapped).await?;
+    let ids = [person.clone()];
+    if !creates_person(row) {
+        if let Some((_, wrapped)) = conn.person_keys(&ids).await?.first() {
+            return unwrap(keyring, &person, wrapped);
+        }
     }
-    // Whichever key was kept first, this one or a concurrent append's.
+    let (key, wrapped) = keyring.create(&person);
+    if conn.add_person_key(&person, &wrapped).await? {
+        return Ok(Some(key));
+    }
+    // A concurrent append gave them one first.
     match conn.person_keys(&ids).await?.first() {
-        Some((_, wrapped)) => unwrap(keyring, person, wrapped),
+        Some((_, wrapped)) => unwrap(keyring, &person, wrapped),
         None => Ok(None),
     }
 }

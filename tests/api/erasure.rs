@@ -11,31 +11,45 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use crate::analyses::set_credits;
-use crate::support::{id_of, Backend, Reply, TestApp};
+use crate::support::{id_of, Backend, Client, Reply, TestApp};
 
 crate::on_both_backends!(
     nothing_of_a_deleted_person_reads_in_any_table,
     history_shows_erased_fields_and_the_ledger_keeps_its_sums,
+    a_process_keeping_the_key_writes_nothing_of_theirs_after_a_deletion_elsewhere,
 );
 
 const EMAIL: &str = "augusta.king@example.com";
 const FIRST: &str = "Augusta";
 const LAST: &str = "Byron-King";
 const IP: [u8; 4] = [203, 0, 113, 77];
+const PASSWORD: &str = "correct horse battery";
 
-/// Registers the person from a client address of their own, as a real client would.
-async fn register_from_their_address(app: &TestApp) -> Reply {
-    let body = serde_json::json!({"first_name": FIRST, "last_name": LAST, "email": EMAIL,
-        "password": "correct horse battery"});
+/// Sends `method path` with `authorization` and `body` from the person's own client address,
+/// as a real client would.
+async fn from_their_address(
+    app: &TestApp,
+    (method, path): (Method, &str),
+    authorization: String,
+    body: Value,
+) -> Reply {
     let request = Request::builder()
-        .method(Method::POST)
-        .uri("/api/v1/auth/register")
-        .header(header::AUTHORIZATION, app.public_key())
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, authorization)
         .header(header::CONTENT_TYPE, "application/json")
         .extension(ConnectInfo(SocketAddr::from((IP, 40_000))))
         .body(Body::from(body.to_string()))
         .unwrap();
-    let reply = Reply::read(app.router.clone().oneshot(request).await.unwrap()).await;
+    Reply::read(app.router.clone().oneshot(request).await.unwrap()).await
+}
+
+/// Registers the person from their own client address.
+async fn register_from_their_address(app: &TestApp) -> Reply {
+    let body = serde_json::json!({"first_name": FIRST, "last_name": LAST, "email": EMAIL,
+        "password": PASSWORD});
+    let to = (Method::POST, "/api/v1/auth/register");
+    let reply = from_their_address(app, to, app.public_key(), body).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     reply
 }
@@ -191,4 +205,36 @@ async fn history_shows_erased_fields_and_the_ledger_keeps_its_sums(backend: Back
         .map(|e| &e["data"]["sent_to"])
         .collect();
     assert_eq!(sent_to, [&Value::from("[erased]")]);
+}
+
+/// A process keeps the key of a person it signed in, to seal their next User event without
+/// reading it again. Once another process has deleted the account, what the first is asked
+/// for them next is refused, its stale state losing the race to the deletion, and nothing
+/// of theirs is written readable.
+async fn a_process_keeping_the_key_writes_nothing_of_theirs_after_a_deletion_elsewhere(
+    backend: Backend,
+) {
+    let app = TestApp::new(backend).await;
+    let person = register_from_their_address(&app).await;
+    let path = format!("/api/v1/users/{}", id_of(&person));
+    let session = (Method::POST, "/api/v1/auth/session");
+    let basic = Client::basic(EMAIL, PASSWORD);
+    let signed_in =
+        from_their_address(&app, session.clone(), basic.clone(), serde_json::json!({})).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.text);
+
+    let elsewhere = TestApp::open(&app.database_url).await;
+    let deleted = elsewhere
+        .send(Method::DELETE, &path, Some(&elsewhere.private_key()), None)
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
+
+    let again = from_their_address(&app, session, basic, serde_json::json!({})).await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED, "{}", again.text);
+    // Decided first on the state this process kept from before the deletion.
+    let delete = (Method::DELETE, path.as_str());
+    let twice = from_their_address(&app, delete, app.private_key(), serde_json::json!({})).await;
+    assert_eq!(twice.status, StatusCode::NOT_FOUND, "{}", twice.text);
+    let after = every_table_as_text(&app).await;
+    assert_eq!(traces_of_the_person(&after), Vec::<&str>::new());
 }

@@ -8,7 +8,8 @@
 //! key either commits before the deletion (the key was still theirs) or loses the race for its
 //! sequence and is decided again on the deleted account, which refuses it. Events of other
 //! aggregates read the key each time, since nothing orders them against a deletion. A key is
-//! kept for [`KEEP_FOR`] at most, so a deletion on another process leaves no copy here for long.
+//! kept for [`KEEP_FOR`] after the last commit that used it; a deletion on another process
+//! stops such commits, so no copy of the destroyed key stays here for long.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use super::aead::Sealer;
 
-/// How long a key is kept after it was read.
+/// How long a key is kept after the last commit that used it.
 const KEEP_FOR: Duration = Duration::from_secs(300);
 /// Keys kept at most; past this, an arbitrary one makes room.
 const CAPACITY: usize = 10_000;
@@ -27,11 +28,11 @@ pub struct KeptKeys {
 }
 
 impl KeptKeys {
-    /// The key kept for `person`, if read within [`KEEP_FOR`].
+    /// The key kept for `person`, if a commit used it within [`KEEP_FOR`].
     pub fn get(&self, person: &str) -> Option<Sealer> {
         let mut keys = self.lock();
         match keys.get(person) {
-            Some((read, key)) if read.elapsed() < KEEP_FOR => Some(key.clone()),
+            Some((used, key)) if used.elapsed() < KEEP_FOR => Some(key.clone()),
             Some(_) => {
                 keys.remove(person);
                 None

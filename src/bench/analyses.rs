@@ -34,6 +34,7 @@ pub async fn measure(
     .await?;
     let db = state.db.writer();
     let (clara, baseline) = compare(
+        args.rounds,
         |round| {
             let (client, base, user_id, token) =
                 (client.clone(), base.clone(), user_id.clone(), token.clone());

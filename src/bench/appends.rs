@@ -21,7 +21,7 @@ const USERS: usize = 64;
 const APPENDS: usize = 3_000;
 
 /// Profile changes (one event each, no password hash) through one process and through two.
-pub async fn measure(url: &str, state: &AppState) -> anyhow::Result<Figure> {
+pub async fn measure(url: &str, state: &AppState, rounds: u16) -> anyhow::Result<Figure> {
     let Db::Postgres(pool) = &state.db else {
         anyhow::bail!("the appends measure needs PostgreSQL");
     };
@@ -69,7 +69,7 @@ pub async fn measure(url: &str, state: &AppState) -> anyhow::Result<Figure> {
             Ok(rate)
         }
     };
-    let (two, one) = compare(|_| run(2), |_| run(1)).await?;
+    let (two, one) = compare(rounds, |_| run(2), |_| run(1)).await?;
     Ok(Figure {
         backend: "postgres",
         measure: "appends: two processes vs one",

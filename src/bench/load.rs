@@ -52,12 +52,9 @@ where
     Ok(rate)
 }
 
-/// Measurements alternate this many times, so drift in the machine's speed hits both sides.
-const ROUNDS: usize = 5;
-
-/// Runs `clara(round)` and `baseline(round)` alternately [`ROUNDS`] times and returns the
-/// median rate of each.
-pub async fn compare<C, CF, B, BF>(clara: C, baseline: B) -> anyhow::Result<(f64, f64)>
+/// Runs `clara(round)` and `baseline(round)` alternately `rounds` times, so that drift in the
+/// machine's speed hits both sides, and returns the median rate of each.
+pub async fn compare<C, CF, B, BF>(rounds: u16, clara: C, baseline: B) -> anyhow::Result<(f64, f64)>
 where
     C: Fn(usize) -> CF,
     CF: Future<Output = anyhow::Result<f64>>,
@@ -67,7 +64,7 @@ where
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     // Which side goes first alternates, so neither always pays for what the other left
     // behind (dead rows, a checkpoint, a cold cache).
-    for round in 0..ROUNDS {
+    for round in 0..usize::from(rounds) {
         if round % 2 == 0 {
             ours.push(clara(round).await?);
             theirs.push(baseline(round).await?);

@@ -77,7 +77,7 @@ pub async fn measure(
     };
     let ceiling =
         |_round| async move { tokio::task::spawn_blocking(move || argon2_ceiling(logins)).await? };
-    let (rate, ceiling) = compare(login, ceiling).await?;
+    let (rate, ceiling) = compare(args.rounds, login, ceiling).await?;
     server.abort();
     // Each lost race costs a wasted transaction and a reload, so the figure depends on it.
     println!(

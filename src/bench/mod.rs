@@ -31,6 +31,10 @@ pub struct BenchArgs {
     /// Requests in flight at once.
     #[arg(long, default_value_t = 16)]
     pub concurrency: usize,
+    /// Times each comparison alternates its two sides (medians are compared): more rounds
+    /// tell smaller differences apart on a noisy machine.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..))]
+    pub rounds: u16,
     /// Also bench PostgreSQL: a server URL on which a temporary database is created and dropped.
     #[arg(long, env = "BENCH_POSTGRES_URL")]
     pub postgres_url: Option<String>,
@@ -168,13 +172,13 @@ async fn measure_all(
         figures.push(analyses::measure(backend, &state, args).await?);
     }
     if args.runs(Measure::Storm) {
-        storm::measure(backend, url, &state).await?;
+        storm::measure(backend, url, &state, args.rounds).await?;
     }
     if args.runs(Measure::Privacy) {
         figures.extend(privacy::measure(backend, &state, args).await?);
     }
     if args.runs(Measure::Appends) && backend == "postgres" {
-        figures.push(appends::measure(url, &state).await?);
+        figures.push(appends::measure(url, &state, args.rounds).await?);
     }
     if args.runs(Measure::Audit) {
         audit::measure(backend, &state, args).await?;

@@ -69,6 +69,7 @@ pub async fn measure(
         )
     };
     let registered = compare(
+        args.rounds,
         |round| register_all(&sealed_side, "sealed", round),
         |round| register_all(&plain_side, "plain", round),
     )
@@ -91,6 +92,7 @@ pub async fn measure(
         )
     };
     let signed_in = compare(
+        args.rounds,
         |_| sign_in(&sealed_side, "sealed"),
         |_| sign_in(&plain_side, "plain"),
     )
@@ -113,6 +115,7 @@ pub async fn measure(
         )
     };
     let viewed = compare(
+        args.rounds,
         |_| view(&sealed_side, "sealed"),
         |_| view(&plain_side, "plain"),
     )

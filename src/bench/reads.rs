@@ -98,14 +98,17 @@ pub async fn measure(
     };
     let mut figures = Vec::new();
     for (measure, (clara, baseline)) in [
-        ("user view vs bare route", compare(by_private, bare).await?),
+        (
+            "user view vs bare route",
+            compare(args.rounds, by_private, bare).await?,
+        ),
         (
             "user view: token vs private key",
-            compare(by_token, by_private).await?,
+            compare(args.rounds, by_token, by_private).await?,
         ),
         (
             "user view: API key vs private key",
-            compare(by_key, by_private).await?,
+            compare(args.rounds, by_key, by_private).await?,
         ),
     ] {
         let target = 0.8;

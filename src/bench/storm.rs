@@ -17,10 +17,14 @@ use crate::state::AppState;
 const READS: usize = 2_000;
 const READERS: usize = 4;
 const STORM: usize = 16;
-const ROUNDS: usize = 5;
 
 /// Prints the read p99 with no storm and during one, and the server's peak RSS.
-pub async fn measure(backend: &'static str, url: &str, state: &AppState) -> anyhow::Result<()> {
+pub async fn measure(
+    backend: &'static str,
+    url: &str,
+    state: &AppState,
+    rounds: u16,
+) -> anyhow::Result<()> {
     let server = ChildServer::start(url, &state.secrets).await?;
     let base = server.base.clone();
     let client = reqwest::Client::new();
@@ -38,7 +42,7 @@ pub async fn measure(backend: &'static str, url: &str, state: &AppState) -> anyh
     // A p99 of a few thousand reads moves with whatever else the machine does: the rounds
     // alternate, and the medians are compared.
     let (mut idle, mut stormy) = (Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
+    for _ in 0..rounds {
         idle.push(read_p99(&client, &base, &id, &token).await?);
         stormy.push(
             during_storm(

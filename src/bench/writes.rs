@@ -21,6 +21,7 @@ pub async fn measure(
     let db = state.db.writer();
     let requests = args.requests;
     let (clara, baseline) = compare(
+        args.rounds,
         |round| {
             let (client, base, key) = (client.clone(), base.clone(), key.clone());
             drive(format!("{backend}: register via HTTP"), requests, args.concurrency, move |i| {

@@ -57,7 +57,7 @@ pub async fn serve(common: &Common, config: &Config) -> anyhow::Result<()> {
         .context("catching the views up with the event log failed")?;
     tracing::info!(
         events = report.events,
-        position = report.position,
+        position = crate::storage::log::last_position(&state.db).await?,
         "views caught up with the event log"
     );
 

@@ -84,7 +84,7 @@ impl UserView {
                     created_at_ms: at.recorded_at_ms,
                     ..UserView::default()
                 };
-                self.updated_at_ms = at.recorded_at_ms;
+                self.updated_at_ms = self.updated_at_ms.max(at.recorded_at_ms);
             }
             UserEvent::RegisteredWithGoogle {
                 email, first_name, ..
@@ -98,7 +98,7 @@ impl UserView {
                     created_at_ms: at.recorded_at_ms,
                     ..UserView::default()
                 };
-                self.updated_at_ms = at.recorded_at_ms;
+                self.updated_at_ms = self.updated_at_ms.max(at.recorded_at_ms);
             }
             UserEvent::ProfileUpdated {
                 first_name,
@@ -114,25 +114,29 @@ impl UserView {
                 if let Some(dark) = is_dark_mode {
                     self.is_dark_mode = *dark;
                 }
-                self.updated_at_ms = at.recorded_at_ms;
+                self.updated_at_ms = self.updated_at_ms.max(at.recorded_at_ms);
             }
             UserEvent::Activated => {
                 self.is_active = true;
-                self.updated_at_ms = at.recorded_at_ms;
+                self.updated_at_ms = self.updated_at_ms.max(at.recorded_at_ms);
             }
             UserEvent::TwoFactorEnabled | UserEvent::TwoFactorDisabled => {
                 self.is_2fa_enabled = matches!(event, UserEvent::TwoFactorEnabled);
-                self.updated_at_ms = at.recorded_at_ms;
+                self.updated_at_ms = self.updated_at_ms.max(at.recorded_at_ms);
             }
-            UserEvent::PasswordChanged { .. } => self.updated_at_ms = at.recorded_at_ms,
+            UserEvent::PasswordChanged { .. } => {
+                self.updated_at_ms = self.updated_at_ms.max(at.recorded_at_ms)
+            }
             _ => return,
         }
-        self.position = at.position;
+        self.position = self.position.max(at.position);
     }
 }
 
 impl UserView {
-    /// The user's credits follow the wallet's balance.
+    /// The user's credits follow the wallet's balance. The account's and the wallet's events
+    /// change disjoint fields (and the latest time and position, a maximum), so the view is
+    /// the same whichever of two concurrent commits is folded first.
     pub fn apply_wallet(&mut self, at: &Recorded, event: &WalletEvent) {
         if let WalletEvent::Credited { balance, .. }
         | WalletEvent::Debited { balance, .. }
@@ -140,7 +144,7 @@ impl UserView {
         | WalletEvent::TaskRefunded { balance, .. } = event
         {
             self.credits_minor = *balance;
-            self.updated_at_ms = at.recorded_at_ms;
+            self.updated_at_ms = self.updated_at_ms.max(at.recorded_at_ms);
             self.position = self.position.max(at.position);
         }
     }
@@ -177,5 +181,74 @@ mod tests {
         assert!(!serde_json::to_string(&view)
             .unwrap()
             .contains("secret-hash"));
+    }
+
+    #[test]
+    fn account_and_wallet_events_fold_to_the_same_view_in_either_order() {
+        let user = Recorded {
+            position: 1,
+            aggregate_id: "user_1".into(),
+            recorded_at_ms: 1_000,
+        };
+        let registered = UserEvent::Registered {
+            email: "ada@example.com".into(),
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+            password_hash: "hash".into(),
+        };
+        // Concurrent commits: the profile change drew the later position, the credit the
+        // later time.
+        let renamed = (
+            Recorded {
+                position: 9,
+                recorded_at_ms: 2_000,
+                ..user.clone()
+            },
+            UserEvent::ProfileUpdated {
+                first_name: Some("Augusta".into()),
+                last_name: None,
+                is_dark_mode: Some(false),
+            },
+        );
+        let credited = (
+            Recorded {
+                position: 8,
+                recorded_at_ms: 3_000,
+                ..user.clone()
+            },
+            WalletEvent::Credited {
+                entry_id: "entry_1".into(),
+                amount: 500,
+                balance: 500,
+                description: "Welcome".into(),
+                purchase: None,
+            },
+        );
+        let fold = |profile_first: bool| {
+            let mut view = UserView::default();
+            view.apply(&user, &registered);
+            if profile_first {
+                view.apply(&renamed.0, &renamed.1);
+            }
+            view.apply_wallet(&credited.0, &credited.1);
+            if !profile_first {
+                view.apply(&renamed.0, &renamed.1);
+            }
+            view
+        };
+        let (one, other) = (fold(true), fold(false));
+        assert_eq!(
+            serde_json::to_value(&one).unwrap(),
+            serde_json::to_value(&other).unwrap()
+        );
+        assert_eq!(
+            (
+                one.first_name.as_deref(),
+                one.credits_minor,
+                one.updated_at_ms,
+                one.position
+            ),
+            (Some("Augusta"), 500, 3_000, 9)
+        );
     }
 }

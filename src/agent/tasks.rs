@@ -85,7 +85,7 @@ pub async fn submit(
         .and_then(|mut views| views.tasks.remove(&task_id))
     {
         Some(view) => Ok(view),
-        // The views lagged behind the commit; the task exists all the same.
+        // No view was folded (the account was deleted meanwhile); the task exists all the same.
         None => Ok(views::task(&state.db, user_id, &task_id)
             .await?
             .unwrap_or_else(|| pending(state, user_id, task_id))),

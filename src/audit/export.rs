@@ -7,6 +7,7 @@ use tokio::sync::mpsc;
 
 use super::record::{AuditEvent, COLUMNS};
 use crate::privacy::keys::Keyring;
+use crate::storage::cursor::{self, Cursor, AFTER, ORDER};
 use crate::storage::sealing::{open_in, Opener};
 use crate::storage::Db;
 use crate::with_pool;
@@ -44,18 +45,22 @@ async fn send_lines(
     limit: i64,
     lines: &mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) -> anyhow::Result<()> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2");
-    let (mut position, mut left) = (after, limit);
+    cursor::settle(db).await?;
+    let settled = cursor::settled(db);
+    let sql = format!("SELECT {COLUMNS} FROM events WHERE {AFTER}{settled} {ORDER} LIMIT $3");
+    let (mut at, mut left) = (cursor::after_position(db, after).await?, limit);
     let mut opener = Opener::new(keyring);
     // A page at a time, its connection given back before the keys are read through another:
     // an export never holds two connections.
     while left > 0 {
         let mut page: Vec<AuditEvent> = with_pool!(db, pool => {
-            let rows = sqlx::query(&sql).bind(position).bind(left.min(PAGE)).fetch_all(pool).await?;
+            let rows = sqlx::query(&sql).bind(at.xact_id).bind(at.position).bind(left.min(PAGE)).fetch_all(pool).await?;
             rows.iter().map(AuditEvent::from_row).collect::<Result<_, _>>()?
         });
-        let Some(last) = page.last().map(|event| event.position) else {
+        let Some(last) = page.last().map(|event| Cursor {
+            xact_id: event.xact_id,
+            position: event.position,
+        }) else {
             break;
         };
         let fields = page.iter_mut().flat_map(|event| event.data.values_mut());
@@ -69,13 +74,16 @@ async fn send_lines(
             }
         }
         left -= page.len() as i64;
-        position = last;
+        at = last;
     }
     Ok(())
 }
 
 /// How many events there are after `after`, for progress.
 pub async fn count_after(db: &Db, after: i64) -> Result<i64, sqlx::Error> {
-    let sql = "SELECT COUNT(*) FROM events WHERE position > $1";
-    Ok(with_pool!(db, pool => sqlx::query_scalar(sql).bind(after).fetch_one(pool).await?))
+    let at = cursor::after_position(db, after).await?;
+    let sql = format!("SELECT COUNT(*) FROM events WHERE {AFTER}");
+    Ok(
+        with_pool!(db, pool => sqlx::query_scalar(&sql).bind(at.xact_id).bind(at.position).fetch_one(pool).await?),
+    )
 }

@@ -3,6 +3,7 @@
 
 use super::record::{AuditEvent, COLUMNS};
 use crate::privacy::keys::Keyring;
+use crate::storage::cursor::{self, AFTER, ORDER};
 use crate::storage::sealing::{open_in, Opener};
 use crate::storage::Db;
 use crate::with_pool;
@@ -30,22 +31,29 @@ pub async fn history(
             .join(", ")
     };
     let (plain, joined) = (columns(""), columns("e."));
+    cursor::settle(db).await?;
+    let settled = cursor::settled(db);
+    // `position` is also a column of task_views; `xact_id` is only the log's.
+    let past_joined = format!("(e.xact_id, e.position) > ($1, $2){settled}");
+    let past = format!("{AFTER}{settled}");
+    let at = cursor::after_position(db, after).await?;
     let sql = format!(
         "SELECT * FROM (\
-           SELECT {plain} FROM events WHERE aggregate_type = 'User' AND aggregate_id = $1 AND position > $2 \
-           UNION ALL SELECT {plain} FROM events WHERE aggregate_type = 'Wallet' AND aggregate_id = $1 AND position > $2 \
+           SELECT {plain} FROM events WHERE aggregate_type = 'User' AND aggregate_id = $3 AND {past} \
+           UNION ALL SELECT {plain} FROM events WHERE aggregate_type = 'Wallet' AND aggregate_id = $3 AND {past} \
            UNION ALL SELECT {joined} FROM task_views t JOIN events e ON e.aggregate_type = 'Task' AND e.aggregate_id = t.id \
-             WHERE t.owner = $1 AND e.position > $2 \
-           UNION ALL SELECT {plain} FROM events WHERE aggregate_type = 'EmailClaim' AND aggregate_id = $3 \
-             AND position > $2 AND CAST(payload AS TEXT) LIKE $4\
-         ) AS account ORDER BY position LIMIT $5"
+             WHERE t.owner = $3 AND {past_joined} \
+           UNION ALL SELECT {plain} FROM events WHERE aggregate_type = 'EmailClaim' AND aggregate_id = $4 \
+             AND {past} AND CAST(payload AS TEXT) LIKE $5\
+         ) AS account {ORDER} LIMIT $6"
     );
     // User ids are random and unique: a claim naming this one names this account.
     let names_user = format!("%{user_id}%");
     let mut events: Vec<AuditEvent> = with_pool!(db, pool => {
         let rows = sqlx::query(&sql)
+            .bind(at.xact_id)
+            .bind(at.position)
             .bind(user_id)
-            .bind(after)
             .bind(claim_id)
             .bind(&names_user)
             .bind(limit)

@@ -11,7 +11,7 @@ use crate::clock::http_date;
 
 /// The columns [`AuditEvent::from_row`] reads.
 pub const COLUMNS: &str =
-    "position, aggregate_type, aggregate_id, event_type, event_version, payload, metadata, recorded_at";
+    "xact_id, position, aggregate_type, aggregate_id, event_type, event_version, payload, metadata, recorded_at";
 
 /// An event as shown; fields in alphabetical order, as the contract writes objects.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -21,6 +21,9 @@ pub struct AuditEvent {
     pub aggregate_id: String,
     pub data: Map<String, Value>,
     pub position: i64,
+    /// With `position`, the event's place in the log's order (see `storage::cursor`).
+    #[serde(skip)]
+    pub xact_id: i64,
     pub recorded_at: String,
     pub request_id: Option<String>,
     #[serde(rename = "type")]
@@ -47,6 +50,7 @@ impl AuditEvent {
             data: shown(decisions(&aggregate), &kind, payload),
             aggregate_id: row.try_get("aggregate_id")?,
             position: row.try_get("position")?,
+            xact_id: row.try_get("xact_id")?,
             recorded_at: http_date(row.try_get("recorded_at")?),
             request_id: text("request_id"),
             aggregate,

@@ -34,7 +34,7 @@ pub async fn run(common: &Common) -> anyhow::Result<()> {
         report.events,
         rows,
         ViewSet::TABLES.len(),
-        report.position
+        report.cursor.position
     );
     db.close().await;
     Ok(())

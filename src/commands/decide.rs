@@ -59,13 +59,11 @@ where
     }
 
     /// Appends `rows` (of this aggregate, and of another committed with it) with the views
-    /// folded; when the views lag too far for that, the projector folds them before return.
-    /// Once the append has committed the command has happened, so a failure to fold after
-    /// it is logged (the projector retries), never returned as the command's failure.
+    /// folded; returns the views as committed.
     pub(super) async fn write<E>(
         &self,
         rows: &[SerializedEvent],
-    ) -> Result<Option<ViewSet>, CommitError<E>> {
+    ) -> Result<ViewSet, CommitError<E>> {
         let inner = &self.inner;
         let views = append(&inner.db, inner.projector.keyring(), rows)
             .await
@@ -77,11 +75,6 @@ where
                 AppendError::Store(e) => CommitError::Store(e),
             })?;
         crate::meter::events_appended(rows.len());
-        if views.is_none() {
-            if let Err(error) = inner.projector.catch_up_after_write().await {
-                tracing::warn!(%error, "the views could not be caught up after a commit");
-            }
-        }
         Ok(views)
     }
 

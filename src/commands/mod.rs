@@ -58,8 +58,8 @@ pub struct Committed<A: Refusals> {
     pub events: Vec<A::Event>,
     /// The refusal the events record: committed so that it counts, yet refusing the caller.
     pub refusal: Option<A::Refusal>,
-    /// The views the command's own transaction folded, as committed; none when the
-    /// projector folded them instead.
+    /// The views the command's own transaction folded, as committed; none when it decided
+    /// no event.
     pub views: Option<ViewSet>,
 }
 
@@ -223,7 +223,7 @@ where
                 views,
             });
         }
-        let views = self.write(&decision.rows).await?;
+        let views = Some(self.write(&decision.rows).await?);
         let events = self.settle(decision).await;
         Ok(Committed {
             events,

@@ -64,7 +64,7 @@ where
             return Ok(CommittedPair { first, views });
         }
         let Some((other_id, then)) = follow(&first.aggregate, &first.events) else {
-            let views = self.write(&first.rows).await?;
+            let views = Some(self.write(&first.rows).await?);
             let first = self.settle(first).await;
             return Ok(CommittedPair { first, views });
         };
@@ -79,7 +79,7 @@ where
             .await
             .map_err(|e| e.map_domain(E::from))?;
         let rows = [first.rows.as_slice(), second.rows.as_slice()].concat();
-        let views = self.write(&rows).await?;
+        let views = Some(self.write(&rows).await?);
         other.settle(second).await;
         let first = self.settle(first).await;
         Ok(CommittedPair { first, views })

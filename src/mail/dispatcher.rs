@@ -16,7 +16,8 @@ use super::{otp_mail, SendError, Transport};
 use crate::auth::otp::OtpCodes;
 use crate::clock::Clock;
 use crate::privacy::keys::Keyring;
-use crate::storage::log::{account_deleted, read_after, LogRecord};
+use crate::storage::cursor;
+use crate::storage::log::{account_deleted, read_after, read_at, LogRecord, Reading};
 use crate::storage::sealing::Opener;
 use crate::storage::{checkpoints, Db};
 
@@ -95,10 +96,11 @@ impl Mailer {
         let _guard = self.lock.lock().await;
         let mut sent = 0;
         let mut opener = Opener::new(&self.keyring);
+        cursor::settle(&self.db).await?;
         loop {
             let after = checkpoints::position(&self.db, CHECKPOINT).await?;
-            let records = read_after(&self.db, &mut opener, after, BATCH).await?;
-            let Some(last) = records.last().map(|record| record.position) else {
+            let records = read_after(&self.db, &mut opener, after, BATCH, Reading::Settled).await?;
+            let Some(last) = records.last().map(LogRecord::cursor) else {
                 break;
             };
             for record in &records {
@@ -107,10 +109,8 @@ impl Mailer {
             checkpoints::move_forward(&self.db, CHECKPOINT, last).await?;
         }
         for position in self.deliveries.due(self.clock.now_ms(), BATCH).await? {
-            // The event at `position`: the first after the one before it.
-            let records = read_after(&self.db, &mut opener, position - 1, 1).await?;
-            if let Some(record) = records.first().filter(|r| r.position == position) {
-                sent += usize::from(self.deliver(record).await? == Outcome::Sent);
+            if let Some(record) = read_at(&self.db, &mut opener, position).await? {
+                sent += usize::from(self.deliver(&record).await? == Outcome::Sent);
             }
         }
         Ok(sent)

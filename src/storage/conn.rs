@@ -10,9 +10,12 @@ use sqlx::{PgConnection, SqliteConnection};
 
 use clara_projections::Row;
 
+use super::cursor::{Cursor, AFTER, ORDER, SETTLED_POSTGRES};
+
 /// One row of the event log, as the projector and the mailer read it.
 #[derive(Debug, Clone)]
 pub struct LogRecord {
+    pub xact_id: i64,
     pub position: i64,
     pub aggregate_type: String,
     pub aggregate_id: String,
@@ -20,6 +23,31 @@ pub struct LogRecord {
     pub event_version: String,
     pub payload: Value,
     pub recorded_at_ms: i64,
+    /// Whether the transaction that wrote it folded it into the views.
+    pub folded: bool,
+}
+
+impl LogRecord {
+    /// The event's place in the log.
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            xact_id: self.xact_id,
+            position: self.position,
+        }
+    }
+}
+
+/// Which events past a cursor a reader wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// Every event committed so far: for a reader that knows no append is running (a
+    /// rebuild keeps them out) or checks afterwards that none committed (a verification).
+    All,
+    /// Only as far as no event can still commit before the last one read (see `cursor`):
+    /// for a reader that keeps its place and moves on from it.
+    Settled,
+    /// [`Reading::Settled`], of the events their writer did not fold into the views.
+    LeftToFold,
 }
 
 pub trait Conn: Send {
@@ -30,14 +58,26 @@ pub trait Conn: Send {
         events: &[SerializedEvent],
     ) -> impl Future<Output = Result<Vec<LogRecord>, sqlx::Error>> + Send;
 
-    /// Up to `limit` events after `position`, oldest first.
+    /// Up to `limit` events after `after`, in log order.
     fn read_after(
         &mut self,
-        position: i64,
+        after: Cursor,
         limit: i64,
+        reading: Reading,
     ) -> impl Future<Output = Result<Vec<LogRecord>, sqlx::Error>> + Send;
 
-    /// The stored JSON of view `id` in `table`.
+    /// The event at `position`.
+    fn read_at(
+        &mut self,
+        position: i64,
+    ) -> impl Future<Output = Result<Option<LogRecord>, sqlx::Error>> + Send;
+
+    /// Keeps every append out until the transaction ends (on SQLite, a transaction that
+    /// began `IMMEDIATE` has done so already).
+    fn exclude_appends(&mut self) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+
+    /// The stored JSON of view `id` in `table`, its row locked until the transaction ends:
+    /// two commits that change one view apply their changes one after the other.
     fn view_data(
         &mut self,
         table: &str,
@@ -54,24 +94,14 @@ pub trait Conn: Send {
     fn lock_checkpoint(
         &mut self,
         name: &str,
-    ) -> impl Future<Output = Result<i64, sqlx::Error>> + Send;
+    ) -> impl Future<Output = Result<Cursor, sqlx::Error>> + Send;
 
-    /// Moves checkpoint `name` from `expected` to `position`; false if it was elsewhere.
-    fn advance_checkpoint(
+    /// Moves checkpoint `name`, locked by this transaction, to `to`.
+    fn move_checkpoint(
         &mut self,
         name: &str,
-        expected: i64,
-        position: i64,
-    ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send;
-
-    /// Moves checkpoint `name` to `position` if no event lies between it and position
-    /// `first`; false otherwise.
-    fn advance_to_own(
-        &mut self,
-        name: &str,
-        first: i64,
-        position: i64,
-    ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send;
+        to: Cursor,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 
     /// The wrapped keys of those of `user_ids` that have a key row (empty once destroyed).
     fn person_keys(
@@ -95,30 +125,29 @@ pub trait Conn: Send {
         tables: &[&str],
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 
-    /// Sets checkpoint `name` to `position` and empties `tables`, for a rebuild.
+    /// Sets checkpoint `name` to `to` and empties `tables`, for a rebuild.
     fn reset(
         &mut self,
         name: &str,
-        position: i64,
+        to: Cursor,
         tables: &[&str],
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 }
 
 /// Events inserted per statement at most (seven parameters each).
 const INSERT_CHUNK: usize = 500;
+// Every command folds its own events into the views as it appends them.
 const INSERT_EVENTS: &str = "INSERT INTO events (aggregate_type, aggregate_id, sequence, \
-    event_type, event_version, payload, metadata) VALUES";
-const SELECT_APPENDED: &str = "SELECT sequence, position, recorded_at FROM events \
+    event_type, event_version, payload, metadata, folded) VALUES";
+const SELECT_APPENDED: &str = "SELECT sequence, position, recorded_at, xact_id FROM events \
     WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence >= $3";
-const SELECT_AFTER: &str = "SELECT position, aggregate_type, aggregate_id, event_type, \
-    event_version, payload, recorded_at FROM events WHERE position > $1 ORDER BY position LIMIT $2";
+const RECORD_COLUMNS: &str = "SELECT xact_id, position, aggregate_type, aggregate_id, \
+    event_type, event_version, payload, recorded_at, folded FROM events";
 // An update that changes nothing takes the row lock on both backends (SQLite has no FOR UPDATE).
 const LOCK_CHECKPOINT: &str = "UPDATE projector_checkpoints SET position = position \
-    WHERE name = $1 RETURNING position";
-const ADVANCE_CHECKPOINT: &str =
-    "UPDATE projector_checkpoints SET position = $1 WHERE name = $2 AND position = $3";
-const ADVANCE_TO_OWN: &str = "UPDATE projector_checkpoints SET position = $1 WHERE name = $2 \
-    AND NOT EXISTS (SELECT 1 FROM events WHERE position > projector_checkpoints.position AND position < $3)";
+    WHERE name = $1 RETURNING xact_id, position";
+const SET_CHECKPOINT: &str =
+    "UPDATE projector_checkpoints SET xact_id = $1, position = $2 WHERE name = $3";
 /// The columns of every view table, and what an upsert of a view row does to an existing one.
 const VIEW_COLUMNS: &str = "(id, owner, sort_key, position, data)";
 const REPLACE_VIEW: &str = "ON CONFLICT (id) DO UPDATE SET \
@@ -138,25 +167,31 @@ const FORGET_OUTSIDE_VIEWS: [&str; 3] = [
         VALUES ('User', $1, 9223372036854775807, '{}') ON CONFLICT (aggregate_type, aggregate_id) \
         DO UPDATE SET sequence = excluded.sequence, payload = excluded.payload",
 ];
-const SET_CHECKPOINT: &str = "UPDATE projector_checkpoints SET position = $1 WHERE name = $2";
 
-/// Runs a conditional checkpoint move bound as (position, name, condition); true if it moved.
-macro_rules! move_checkpoint {
-    ($conn:ident, $query:expr, $position:expr, $name:expr, $condition:expr) => {
-        sqlx::query($query)
-            .bind($position)
-            .bind($name)
-            .bind($condition)
-            .execute(&mut *$conn)
-            .await
-            .map(|done| done.rows_affected() == 1)
-    };
+/// A [`LogRecord`] from a row of [`RECORD_COLUMNS`].
+macro_rules! record_of {
+    ($row:expr) => {{
+        use sqlx::Row as _;
+        let row = $row;
+        Ok::<_, sqlx::Error>(LogRecord {
+            xact_id: row.try_get("xact_id")?,
+            position: row.try_get("position")?,
+            aggregate_type: row.try_get("aggregate_type")?,
+            aggregate_id: row.try_get("aggregate_id")?,
+            event_type: row.try_get("event_type")?,
+            event_version: row.try_get("event_version")?,
+            payload: row.try_get("payload")?,
+            recorded_at_ms: row.try_get("recorded_at")?,
+            folded: row.try_get("folded")?,
+        })
+    }};
 }
 
 /// The statements, written once with `$N` placeholders (which both backends read) and
 /// compiled for each backend's connection type.
 macro_rules! conn_impl {
-    ($conn:ty, positions_after_insert: $positions_after_insert:expr, one_statement: $one_statement:expr) => {
+    ($conn:ty, positions_after_insert: $positions_after_insert:expr, one_statement: $one_statement:expr,
+     settled: $settled:expr, lock_row: $lock_row:expr, exclude_appends: $exclude_appends:expr) => {
         impl Conn for $conn {
             async fn insert_events(
                 &mut self,
@@ -165,12 +200,12 @@ macro_rules! conn_impl {
                 let Some(first) = events.first() else {
                     return Ok(Vec::new());
                 };
-                let mut logged: Vec<(i64, Option<i64>, i64)> = Vec::with_capacity(events.len());
+                let mut logged: Vec<(i64, Option<i64>, i64, i64)> = Vec::with_capacity(events.len());
                 // Each statement stays far below both backends' limit on bound parameters.
                 for chunk in events.chunks(INSERT_CHUNK) {
-                    let values = placeholders(chunk.len(), 7);
+                    let values = placeholders(chunk.len(), 7).replace(')', ", TRUE)");
                     let sql = format!(
-                        "{INSERT_EVENTS} {values} RETURNING sequence, position, recorded_at"
+                        "{INSERT_EVENTS} {values} RETURNING sequence, position, recorded_at, xact_id"
                     );
                     let mut insert = sqlx::query_as(&sql);
                     for event in chunk {
@@ -185,7 +220,7 @@ macro_rules! conn_impl {
                             .bind(&event.payload)
                             .bind(&event.metadata);
                     }
-                    let rows: Vec<(i64, Option<i64>, i64)> = insert.fetch_all(&mut *self).await?;
+                    let rows: Vec<(i64, Option<i64>, i64, i64)> = insert.fetch_all(&mut *self).await?;
                     logged.extend(rows);
                 }
                 if $positions_after_insert {
@@ -204,8 +239,9 @@ macro_rules! conn_impl {
                 events
                     .iter()
                     .zip(logged)
-                    .map(|(event, (_, position, recorded_at))| {
+                    .map(|(event, (_, position, recorded_at, xact_id))| {
                         Ok(LogRecord {
+                            xact_id,
                             position: position.ok_or_else(|| {
                                 sqlx::Error::Protocol("an appended event has no position".into())
                             })?,
@@ -215,6 +251,7 @@ macro_rules! conn_impl {
                             event_version: event.event_version.clone(),
                             payload: event.payload.clone(),
                             recorded_at_ms: recorded_at,
+                            folded: true,
                         })
                     })
                     .collect()
@@ -222,28 +259,39 @@ macro_rules! conn_impl {
 
             async fn read_after(
                 &mut self,
-                position: i64,
+                after: Cursor,
                 limit: i64,
+                reading: Reading,
             ) -> Result<Vec<LogRecord>, sqlx::Error> {
-                use sqlx::Row as _;
-                let rows = sqlx::query(SELECT_AFTER)
-                    .bind(position)
+                let only = match reading {
+                    Reading::All => String::new(),
+                    Reading::Settled => $settled.to_string(),
+                    Reading::LeftToFold => format!(" AND NOT folded{}", $settled),
+                };
+                let sql = format!("{RECORD_COLUMNS} WHERE {AFTER}{only} {ORDER} LIMIT $3");
+                let rows = sqlx::query(&sql)
+                    .bind(after.xact_id)
+                    .bind(after.position)
                     .bind(limit)
                     .fetch_all(&mut *self)
                     .await?;
-                rows.iter()
-                    .map(|row| {
-                        Ok(LogRecord {
-                            position: row.try_get("position")?,
-                            aggregate_type: row.try_get("aggregate_type")?,
-                            aggregate_id: row.try_get("aggregate_id")?,
-                            event_type: row.try_get("event_type")?,
-                            event_version: row.try_get("event_version")?,
-                            payload: row.try_get("payload")?,
-                            recorded_at_ms: row.try_get("recorded_at")?,
-                        })
-                    })
-                    .collect()
+                rows.iter().map(|row| record_of!(row)).collect()
+            }
+
+            async fn read_at(&mut self, position: i64) -> Result<Option<LogRecord>, sqlx::Error> {
+                let sql = format!("{RECORD_COLUMNS} WHERE position = $1");
+                let row = sqlx::query(&sql)
+                    .bind(position)
+                    .fetch_optional(&mut *self)
+                    .await?;
+                row.as_ref().map(|row| record_of!(row)).transpose()
+            }
+
+            async fn exclude_appends(&mut self) -> Result<(), sqlx::Error> {
+                if let Some(statement) = $exclude_appends {
+                    sqlx::query(statement).execute(&mut *self).await?;
+                }
+                Ok(())
             }
 
             async fn view_data(
@@ -251,7 +299,7 @@ macro_rules! conn_impl {
                 table: &str,
                 id: &str,
             ) -> Result<Option<String>, sqlx::Error> {
-                let sql = format!("SELECT data FROM {table} WHERE id = $1");
+                let sql = format!("SELECT data FROM {table} WHERE id = $1{}", $lock_row);
                 sqlx::query_scalar(&sql)
                     .bind(id)
                     .fetch_optional(&mut *self)
@@ -280,29 +328,22 @@ macro_rules! conn_impl {
                 Ok(())
             }
 
-            async fn lock_checkpoint(&mut self, name: &str) -> Result<i64, sqlx::Error> {
-                sqlx::query_scalar(LOCK_CHECKPOINT)
+            async fn lock_checkpoint(&mut self, name: &str) -> Result<Cursor, sqlx::Error> {
+                let (xact_id, position) = sqlx::query_as(LOCK_CHECKPOINT)
                     .bind(name)
                     .fetch_one(&mut *self)
+                    .await?;
+                Ok(Cursor { xact_id, position })
+            }
+
+            async fn move_checkpoint(&mut self, name: &str, to: Cursor) -> Result<(), sqlx::Error> {
+                sqlx::query(SET_CHECKPOINT)
+                    .bind(to.xact_id)
+                    .bind(to.position)
+                    .bind(name)
+                    .execute(&mut *self)
                     .await
-            }
-
-            async fn advance_checkpoint(
-                &mut self,
-                name: &str,
-                expected: i64,
-                position: i64,
-            ) -> Result<bool, sqlx::Error> {
-                move_checkpoint!(self, ADVANCE_CHECKPOINT, position, name, expected)
-            }
-
-            async fn advance_to_own(
-                &mut self,
-                name: &str,
-                first: i64,
-                position: i64,
-            ) -> Result<bool, sqlx::Error> {
-                move_checkpoint!(self, ADVANCE_TO_OWN, position, name, first)
+                    .map(drop)
             }
 
             async fn person_keys(
@@ -362,14 +403,10 @@ macro_rules! conn_impl {
             async fn reset(
                 &mut self,
                 name: &str,
-                position: i64,
+                to: Cursor,
                 tables: &[&str],
             ) -> Result<(), sqlx::Error> {
-                sqlx::query(SET_CHECKPOINT)
-                    .bind(position)
-                    .bind(name)
-                    .execute(&mut *self)
-                    .await?;
+                self.move_checkpoint(name, to).await?;
                 for table in tables {
                     sqlx::query(&format!("DELETE FROM {table}"))
                         .execute(&mut *self)
@@ -424,8 +461,11 @@ fn upsert_sql(tables: &[(&str, &[Row])]) -> String {
     }
 }
 
-conn_impl!(SqliteConnection, positions_after_insert: true, one_statement: false);
+conn_impl!(SqliteConnection, positions_after_insert: true, one_statement: false,
+    settled: "", lock_row: "", exclude_appends: None::<&str>);
 // Writing every view a commit changes in one statement saves PostgreSQL a round trip per
 // extra view, each costing the server about what the statement itself does: a registration
 // writes three views. SQLite runs in-process and has no data-modifying CTEs.
-conn_impl!(PgConnection, positions_after_insert: false, one_statement: true);
+conn_impl!(PgConnection, positions_after_insert: false, one_statement: true,
+    settled: SETTLED_POSTGRES, lock_row: " FOR UPDATE",
+    exclude_appends: Some("SELECT pg_advisory_xact_lock(clara_append_lock_key())"));

@@ -80,6 +80,15 @@ impl Db {
         }
     }
 
+    /// How a transaction that reads before it writes begins: on SQLite it takes the write lock
+    /// at once, or another process's commit in between would make its first write fail.
+    pub fn begin_writing(&self) -> &'static str {
+        match self {
+            Db::Sqlite(..) => "BEGIN IMMEDIATE",
+            Db::Postgres(_) => "BEGIN",
+        }
+    }
+
     /// The same database, with every query of `with_pool!` going to the writer connection.
     pub fn writer(&self) -> Db {
         match self {

@@ -1,91 +1,75 @@
-//! Where views are folded: the one routine that brings the views up to the log, inside the
-//! caller's transaction — load the stored views a batch of events changes, apply the events
-//! (pure code in `clara_projections`), write the rows back and move the checkpoint past them.
-//! A command runs it as it appends, so its caller reads its own write; the projector runs it
-//! to catch up with whatever commands left.
+//! Where views are folded: load the stored views a batch of events changes (their rows
+//! locked), apply the events (pure code in `clara_projections`), write the rows back, inside
+//! the caller's transaction. A command folds its own events as it appends them, so its
+//! caller reads its own write; the projector folds the events their writer left (written by
+//! hand or by an older release), and moves its checkpoint past them.
 
 use clara_projections::{LoggedEvent, Recorded, ViewSet};
 
-use super::conn::{Conn, LogRecord};
+use super::conn::{Conn, LogRecord, Reading};
+use super::cursor::Cursor;
 use super::sealing::Opener;
 use crate::privacy::keys::Keyring;
 
-/// The checkpoint of the views.
+/// The checkpoint of the views: every event before it that its writer left has been folded.
 pub const CHECKPOINT: &str = "views";
 /// Events folded per transaction at most.
 pub const BATCH: i64 = 500;
 
-/// What one fold did.
+/// What one fold of the events left to fold did.
 pub struct Folded {
-    /// Every view the fold wrote, as written.
-    pub views: ViewSet,
+    pub views_written: usize,
     pub events: usize,
-    /// The log position the views now reflect.
-    pub position: i64,
+    /// Where the checkpoint now stands.
+    pub cursor: Cursor,
 }
 
-/// Folds the events the views lack, at most `limit` of them, in `tx`. `own` are events `tx`
-/// has just appended: when the views lacked only those, they are folded without being read
-/// back. With `own` given, `None` means the views lack more than `limit` events, or events
-/// no code can decode: the commit leaves them to the projector, which reports them.
-pub async fn fold_pending(
+/// Folds the events `tx` has just appended (their payloads as decided, not as sealed) into
+/// the views; returns the views as written. Commits that change one view fold one after the
+/// other (each locks the rows it loads), and the views two aggregates share take disjoint
+/// fields from each, so the order in which two concurrent commits fold does not matter.
+pub async fn fold_own(tx: &mut impl Conn, own: &[LogRecord]) -> anyhow::Result<ViewSet> {
+    fold(tx, &decode_all(own)?).await
+}
+
+/// Folds up to `limit` of the events past the checkpoint that their writer left, in `tx`,
+/// and moves the checkpoint past them. An event no code can decode stops the fold.
+pub async fn fold_left(
     tx: &mut impl Conn,
     keyring: &Keyring,
-    own: &[LogRecord],
     limit: i64,
-) -> anyhow::Result<Option<Folded>> {
-    if let (Some(first), Some(last)) = (own.first(), own.last()) {
-        if tx
-            .advance_to_own(CHECKPOINT, first.position, last.position)
-            .await?
-        {
-            let views = fold(tx, &decode_all(own)?).await?;
-            let (events, position) = (own.len(), last.position);
-            return Ok(Some(Folded {
-                views,
-                events,
-                position,
-            }));
-        }
-    }
+) -> anyhow::Result<Folded> {
     let checkpoint = tx.lock_checkpoint(CHECKPOINT).await?;
-    let mut records = tx.read_after(checkpoint, limit).await?;
+    let mut records = tx
+        .read_after(checkpoint, limit, Reading::LeftToFold)
+        .await?;
+    let Some(last) = records.last().map(LogRecord::cursor) else {
+        return Ok(Folded {
+            views_written: 0,
+            events: 0,
+            cursor: checkpoint,
+        });
+    };
     let payloads = records.iter_mut().map(|record| &mut record.payload);
     Opener::new(keyring).open_payloads(tx, payloads).await?;
-    let Some(last) = records.last().map(|r| r.position) else {
-        let views = ViewSet::default();
-        return Ok(Some(Folded {
-            views,
-            events: 0,
-            position: checkpoint,
-        }));
-    };
-    let decoded = match decode_all(&records) {
-        Ok(decoded) => decoded,
-        Err(error) if !own.is_empty() => {
-            tracing::error!(%error, "folding the views' backlog failed");
-            return Ok(None);
-        }
-        Err(error) => return Err(error),
-    };
-    if !own.is_empty() && records.len() as i64 >= limit {
-        return Ok(None);
-    }
-    let views = fold(tx, &decoded).await?;
+    let views = fold(tx, &decode_all(&records)?).await?;
     // The checkpoint row is locked by this transaction, so this moves it.
-    tx.advance_checkpoint(CHECKPOINT, checkpoint, last).await?;
-    Ok(Some(Folded {
-        views,
+    tx.move_checkpoint(CHECKPOINT, last).await?;
+    Ok(Folded {
+        views_written: views.len(),
         events: records.len(),
-        position: last,
-    }))
+        cursor: last,
+    })
 }
 
 /// Decoded events folded into the stored views they change, which are read through `tx`;
 /// the changed views are written back.
 async fn fold(tx: &mut impl Conn, decoded: &[(Recorded, LoggedEvent)]) -> anyhow::Result<ViewSet> {
     let mut set = ViewSet::default();
-    for (table, id) in ViewSet::to_load(decoded) {
+    // Rows are locked in one order, so two folds never wait for each other's.
+    let mut load = ViewSet::to_load(decoded);
+    load.sort();
+    for (table, id) in load {
         if let Some(data) = tx.view_data(table, &id).await? {
             set.insert_stored(table, &id, &data)?;
         }

@@ -4,6 +4,7 @@ pub mod append;
 pub mod attachments;
 pub mod checkpoints;
 mod conn;
+pub mod cursor;
 mod db;
 mod event_repo;
 pub mod fold;

@@ -1,7 +1,6 @@
-//! The projector: runs the views' fold (see `fold`) until the views reflect the whole log.
-//! Commands fold their own events as they append them; the projector catches up what they
-//! leave: a backlog longer than one batch, events of other processes, or written by hand.
-//! It also rebuilds every view from the log, for `clara replay`.
+//! The projector: folds into the views the events their writer left (a command folds its
+//! own as it appends them): events written by hand, or left by an older release. It also
+//! rebuilds every view from the log, for `clara replay`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -9,8 +8,9 @@ use std::time::Duration;
 use clara_projections::ViewSet;
 use tokio::sync::Mutex;
 
-use super::conn::Conn;
-use super::fold::{self, fold_pending, BATCH, CHECKPOINT};
+use super::conn::{Conn, LogRecord, Reading};
+use super::cursor::{self, Cursor};
+use super::fold::{self, fold_left, BATCH, CHECKPOINT};
 use super::log::read_after;
 use super::sealing::Opener;
 use super::{checkpoints, Db};
@@ -29,7 +29,8 @@ pub struct Projector {
 pub struct FoldReport {
     pub events: u64,
     pub views_written: u64,
-    pub position: i64,
+    /// The last place folded.
+    pub cursor: Cursor,
 }
 
 impl Projector {
@@ -42,24 +43,19 @@ impl Projector {
         }
     }
 
-    /// Folds every event committed before this call into the views. Callers that arrive while
-    /// a run is in progress wait for the next one; a run that started after a caller arrived
-    /// covers that caller too, so concurrent requests share runs instead of queueing one each.
+    /// Folds every event left to fold that committed before this call into the views.
+    /// Callers that arrive while a run is in progress wait for the next one; a run that
+    /// started after a caller arrived covers that caller too, so concurrent callers share
+    /// runs instead of queueing one each.
     pub async fn catch_up(&self) -> anyhow::Result<FoldReport> {
-        // A read-only look first: most calls find nothing new.
-        if !checkpoints::behind(&self.db, CHECKPOINT).await? {
-            let position = checkpoints::position(&self.db, CHECKPOINT).await?;
+        cursor::settle(&self.db).await?;
+        // A read-only look first: most calls find nothing.
+        if !checkpoints::left_to_fold(&self.db).await? {
             return Ok(FoldReport {
-                position,
+                cursor: self.position().await?,
                 ..FoldReport::default()
             });
         }
-        self.catch_up_after_write().await
-    }
-
-    /// [`Projector::catch_up`] for a caller that has just committed events, and so knows the
-    /// log is ahead of the views.
-    pub async fn catch_up_after_write(&self) -> anyhow::Result<FoldReport> {
         let arrived_after = self.runs_started.load(Ordering::SeqCst);
         let _guard = self.lock.lock().await;
         if self.runs_started.load(Ordering::SeqCst) > arrived_after {
@@ -68,39 +64,44 @@ impl Projector {
         self.runs_started.fetch_add(1, Ordering::SeqCst);
         let mut total = FoldReport::default();
         loop {
-            // The checkpoint row lock serialises this with commits and other processes'
-            // projectors: each batch is folded once.
+            // The checkpoint row lock serialises this with other processes' projectors:
+            // each batch is folded once.
             let folded = with_pool!(&self.db.writer(), pool => {
                 let mut tx = pool.begin().await?;
-                let folded = fold_pending(&mut *tx, &self.keyring, &[], BATCH).await?;
+                let folded = fold_left(&mut *tx, &self.keyring, BATCH).await?;
                 tx.commit().await?;
                 folded
             });
-            let Some(folded) = folded else {
-                return Ok(total);
-            };
             total.events += folded.events as u64;
-            total.views_written += folded.views.len() as u64;
-            total.position = folded.position;
+            total.views_written += folded.views_written as u64;
+            total.cursor = folded.cursor;
             if (folded.events as i64) < BATCH {
-                // A short batch was the end of the log when it was read.
+                // A short batch was the end of what was left when it was read.
                 return Ok(total);
             }
         }
     }
 
     /// Folds the whole log into fresh views and swaps them in with one transaction: readers
-    /// see the old views until the new ones are complete. `progress` gets the events done.
+    /// see the old views until the new ones are complete. Appends wait meanwhile (each folds
+    /// its own events into the views, which this replaces). `progress` gets the events done.
     pub async fn rebuild(&self, progress: &(dyn Fn(u64) + Sync)) -> anyhow::Result<FoldReport> {
         let _guard = self.lock.lock().await;
         self.runs_started.fetch_add(1, Ordering::SeqCst);
-        let (set, mut report) = fold_log(&self.db, &self.keyring, None, progress).await?;
-        self.replace(&set, report.position).await?;
-        report.views_written = set.len() as u64;
-        Ok(report)
+        with_pool!(&self.db.writer(), pool => {
+            let mut tx = pool.begin_with(self.db.begin_writing()).await?;
+            tx.exclude_appends().await?;
+            // Read through the other connections: on SQLite this one is the only writer.
+            let (set, mut report) = fold_log(&self.db, &self.keyring, None, progress).await?;
+            tx.reset(CHECKPOINT, report.cursor, &ViewSet::TABLES).await?;
+            fold::write(&mut *tx, &set).await?;
+            tx.commit().await?;
+            report.views_written = set.len() as u64;
+            Ok(report)
+        })
     }
 
-    /// Keeps the views caught up with events other processes commit, until `shutdown` fires.
+    /// Keeps the views caught up with events left to fold, until `shutdown` fires.
     pub async fn run(&self, interval: Duration, shutdown: tokio::sync::watch::Receiver<bool>) {
         let mut shutdown = shutdown;
         loop {
@@ -119,45 +120,37 @@ impl Projector {
         &self.keyring
     }
 
-    /// The log position the views reflect.
-    pub async fn position(&self) -> Result<i64, sqlx::Error> {
+    /// Where the views' checkpoint stands.
+    pub async fn position(&self) -> Result<Cursor, sqlx::Error> {
         checkpoints::position(&self.db, CHECKPOINT).await
-    }
-
-    /// Replaces every view by `set` and sets the checkpoint to `position`, in one transaction.
-    async fn replace(&self, set: &ViewSet, position: i64) -> anyhow::Result<()> {
-        with_pool!(&self.db.writer(), pool => {
-            let mut tx = pool.begin().await?;
-            tx.reset(CHECKPOINT, position, &ViewSet::TABLES).await?;
-            fold::write(&mut *tx, set).await?;
-            tx.commit().await?;
-        });
-        Ok(())
     }
 }
 
-/// Folds the log from its start (up to position `upto`, when given) into fresh views held
-/// in memory.
+/// Folds the log from its start into fresh views held in memory. With `upto`, only what the
+/// live views hold: the events their writers folded, and the others up to the checkpoint
+/// `upto`.
 pub(crate) async fn fold_log(
     db: &Db,
     keyring: &Keyring,
-    upto: Option<i64>,
+    upto: Option<Cursor>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> anyhow::Result<(ViewSet, FoldReport)> {
     let mut set = ViewSet::default();
     let mut report = FoldReport::default();
     let mut opener = Opener::new(keyring);
+    let held =
+        |record: &LogRecord| upto.is_none_or(|upto| record.folded || record.cursor() <= upto);
     loop {
-        let mut records = read_after(db, &mut opener, report.position, BATCH).await?;
-        records.retain(|r| upto.is_none_or(|upto| r.position <= upto));
-        let Some(last) = records.last().map(|r| r.position) else {
+        let mut records = read_after(db, &mut opener, report.cursor, BATCH, Reading::All).await?;
+        let Some(last) = records.last().map(LogRecord::cursor) else {
             return Ok((set, report));
         };
+        records.retain(held);
         for (at, event) in &fold::decode_all(&records)? {
             set.apply(at, event);
         }
         report.events += records.len() as u64;
-        report.position = last;
+        report.cursor = last;
         progress(report.events);
     }
 }

@@ -7,6 +7,7 @@ use cqrs_es::persist::SerializedEvent;
 use serde_json::Value;
 
 use super::conn::Conn;
+use super::cursor::Cursor;
 use super::sealing::{person_of, personal_values, seal_rows};
 use super::Db;
 use crate::privacy::keys::{sealed_by, Keyring};
@@ -14,15 +15,15 @@ use crate::with_pool;
 
 const CHECKPOINT: &str = "sealed";
 const BATCH: i64 = 500;
-const READ: &str = "SELECT position, aggregate_type, aggregate_id, event_type, payload, metadata \
-    FROM events WHERE position > $1 ORDER BY position LIMIT $2";
+const READ: &str = "SELECT xact_id, position, aggregate_type, aggregate_id, event_type, payload, \
+    metadata FROM events WHERE (xact_id, position) > ($1, $2) ORDER BY xact_id, position LIMIT $3";
 const REWRITE: &str = "UPDATE events SET payload = $1, metadata = $2 WHERE position = $3";
 const DELETED: &str = "SELECT count(*) FROM events WHERE aggregate_type = 'User' \
     AND aggregate_id = $1 AND event_type = 'AccountDeleted'";
 const ERASED_KEY: &str = "INSERT INTO person_keys (user_id, wrapped) VALUES ($1, '') \
     ON CONFLICT (user_id) DO NOTHING";
 
-type Row = (i64, String, String, String, Value, Value);
+type Row = (i64, i64, String, String, String, Value, Value);
 
 /// Seals every event past the checkpoint that holds personal values in clear; returns how
 /// many were rewritten.
@@ -32,9 +33,10 @@ pub async fn seal_log(db: &Db, keyring: &Keyring) -> anyhow::Result<usize> {
         let (count, read) = with_pool!(&db.writer(), pool => {
             let mut tx = pool.begin().await?;
             let from = tx.lock_checkpoint(CHECKPOINT).await?;
-            let rows: Vec<Row> = sqlx::query_as(READ).bind(from).bind(BATCH).fetch_all(&mut *tx).await?;
+            let rows: Vec<Row> = sqlx::query_as(READ).bind(from.xact_id).bind(from.position).bind(BATCH)
+                .fetch_all(&mut *tx).await?;
             let mut count = 0;
-            for (position, aggregate_type, aggregate_id, event_type, payload, metadata) in &rows {
+            for (_, position, aggregate_type, aggregate_id, event_type, payload, metadata) in &rows {
                 let row = SerializedEvent {
                     aggregate_id: aggregate_id.clone(),
                     event_type: event_type.clone(),
@@ -59,8 +61,8 @@ pub async fn seal_log(db: &Db, keyring: &Keyring) -> anyhow::Result<usize> {
                     .execute(&mut *tx).await?;
                 count += 1;
             }
-            if let Some((last, ..)) = rows.last() {
-                tx.advance_checkpoint(CHECKPOINT, from, *last).await?;
+            if let Some((xact_id, position, ..)) = rows.last() {
+                tx.move_checkpoint(CHECKPOINT, Cursor { xact_id: *xact_id, position: *position }).await?;
             }
             tx.commit().await?;
             (count, rows.len())

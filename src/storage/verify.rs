@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::log::count;
 use super::projector::{fold_log, Projector};
 use super::Db;
 use crate::privacy::keys::Keyring;
@@ -23,8 +24,10 @@ pub async fn verify(
     progress: &(dyn Fn(u64) + Sync),
 ) -> anyhow::Result<Verification> {
     let projector = Projector::new(db.clone(), keyring.clone());
-    let position = projector.position().await?;
-    let (set, report) = fold_log(db, keyring, Some(position), progress).await?;
+    // Events are only ever added: the same count and checkpoint after the comparison as
+    // before it mean nothing changed the views meanwhile.
+    let before = (count(db).await?, projector.position().await?);
+    let (set, report) = fold_log(db, keyring, Some(before.1), progress).await?;
     let mut differing = Vec::new();
     let mut rows = 0;
     for (table, expected) in set.rows()? {
@@ -41,12 +44,12 @@ pub async fn verify(
         differing.extend(stored.into_keys().map(|id| (table.to_string(), id)));
     }
     anyhow::ensure!(
-        projector.position().await? == position,
-        "the views moved on while they were being checked; run the verification again (or stop the service first)"
+        (count(db).await?, projector.position().await?) == before,
+        "the log or the views moved on while they were being checked; run the verification again (or stop the service first)"
     );
     Ok(Verification {
         events: report.events,
-        position,
+        position: report.cursor.position,
         rows,
         differing,
     })

@@ -2,6 +2,7 @@
 //! PostgreSQL database — a fresh database for every test, every test on both backends.
 
 mod analyses;
+mod cluster;
 mod fake_llm;
 mod mailbox;
 mod served;

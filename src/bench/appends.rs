@@ -1,7 +1,7 @@
 //! PostgreSQL appends from one server process against two on the same database, 32 in
-//! flight, and how long appends wait for the advisory lock that orders the log (each append
-//! holds it through its commit). If two processes append no faster than one and the wait is
-//! most of an append's time, that lock is the ceiling.
+//! flight, and how long appends wait for the advisory append lock (taken shared by appends,
+//! exclusively by a rebuild of the views; it once serialised them). If two processes append
+//! no faster than one, something else is the ceiling.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -63,7 +63,7 @@ pub async fn measure(url: &str, state: &AppState, rounds: u16) -> anyhow::Result
             let mean_ms = APPENDERS as f64 * 1000.0 / rate;
             let per_append = waited_ms / APPENDS as f64;
             println!(
-                "postgres, {processes} process(es): an append waited {per_append:.2} ms for the position lock of {mean_ms:.2} ms in flight ({:.0}%)",
+                "postgres, {processes} process(es): an append waited {per_append:.2} ms for the append lock of {mean_ms:.2} ms in flight ({:.0}%)",
                 100.0 * per_append / mean_ms
             );
             Ok(rate)

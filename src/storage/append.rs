@@ -7,7 +7,7 @@ use cqrs_es::persist::SerializedEvent;
 
 use super::conn::Conn;
 use super::fold::fold_own;
-use super::sealing::{seal_rows, NewKeys};
+use super::sealing::seal_rows;
 use super::{Db, StoreError};
 use crate::privacy::keys::Keyring;
 use crate::with_pool;
@@ -56,11 +56,10 @@ pub async fn append(
 ) -> Result<ViewSet, AppendError> {
     let views = with_pool!(&db.writer(), pool => {
         let mut tx = pool.begin_with(db.begin_writing()).await?;
-        let sealed = seal_rows(&mut *tx, keyring, events, NewKeys::WithRows).await?;
+        let sealed = seal_rows(&mut *tx, keyring, events).await?;
         let mut own = Vec::with_capacity(events.len());
-        let mut new_keys = sealed.new_keys.as_slice();
         for one in sealed.rows.chunk_by(|a, b| (&a.aggregate_type, &a.aggregate_id) == (&b.aggregate_type, &b.aggregate_id)) {
-            own.extend(tx.insert_events(one, std::mem::take(&mut new_keys)).await?);
+            own.extend(tx.insert_events(one).await?);
         }
         // The views fold the events as decided, not as sealed.
         for (record, event) in own.iter_mut().zip(events) {

@@ -51,14 +51,11 @@ pub enum Reading {
 }
 
 pub trait Conn: Send {
-    /// Inserts one aggregate's events into the log, and the wrapped keys of `new_keys` (people
-    /// who have none: one who has is a unique violation), and returns the events as logged
-    /// (position and time recorded); a unique violation on the log means another command on
-    /// the aggregate came first.
+    /// Inserts one aggregate's events into the log and returns them as logged (position and
+    /// time recorded); a unique violation means another command on the aggregate came first.
     fn insert_events(
         &mut self,
         events: &[SerializedEvent],
-        new_keys: &[(String, String)],
     ) -> impl Future<Output = Result<Vec<LogRecord>, sqlx::Error>> + Send;
 
     /// Up to `limit` events after `after`, in log order.
@@ -155,7 +152,6 @@ const SET_CHECKPOINT: &str =
 const VIEW_COLUMNS: &str = "(id, owner, sort_key, position, data)";
 const REPLACE_VIEW: &str = "ON CONFLICT (id) DO UPDATE SET \
     sort_key = excluded.sort_key, position = excluded.position, data = excluded.data";
-const NEW_PERSON_KEYS: &str = "INSERT INTO person_keys (user_id, wrapped) VALUES";
 const ADD_PERSON_KEY: &str = "INSERT INTO person_keys (user_id, wrapped) VALUES ($1, $2) \
     ON CONFLICT (user_id) DO NOTHING";
 /// What a deleted account leaves outside the log and the views: the records of its mail, and
@@ -195,40 +191,23 @@ macro_rules! record_of {
 /// compiled for each backend's connection type.
 macro_rules! conn_impl {
     ($conn:ty, positions_after_insert: $positions_after_insert:expr, one_statement: $one_statement:expr,
-     settled: $settled:expr, lock_row: $lock_row:expr, exclude_appends: $exclude_appends:expr,
-     keys_in_insert: $keys_in_insert:expr) => {
+     settled: $settled:expr, lock_row: $lock_row:expr, exclude_appends: $exclude_appends:expr) => {
         impl Conn for $conn {
             async fn insert_events(
                 &mut self,
                 events: &[SerializedEvent],
-                new_keys: &[(String, String)],
             ) -> Result<Vec<LogRecord>, sqlx::Error> {
                 let Some(first) = events.first() else {
                     return Ok(Vec::new());
                 };
-                let mut keys = new_keys;
-                if !$keys_in_insert {
-                    for (user_id, wrapped) in std::mem::take(&mut keys) {
-                        let sql = format!("{NEW_PERSON_KEYS} ($1, $2)");
-                        sqlx::query(&sql).bind(user_id).bind(wrapped).execute(&mut *self).await?;
-                    }
-                }
                 let mut logged: Vec<(i64, Option<i64>, i64, i64)> = Vec::with_capacity(events.len());
                 // Each statement stays far below both backends' limit on bound parameters.
                 for chunk in events.chunks(INSERT_CHUNK) {
-                    let keys = std::mem::take(&mut keys);
-                    let with_keys = match keys.len() {
-                        0 => String::new(),
-                        n => format!("WITH new_keys AS ({NEW_PERSON_KEYS} {}) ", placeholders(n, 2)),
-                    };
-                    let values = placeholders_from(keys.len() * 2, chunk.len(), 7).replace(')', ", TRUE)");
+                    let values = placeholders(chunk.len(), 7).replace(')', ", TRUE)");
                     let sql = format!(
-                        "{with_keys}{INSERT_EVENTS} {values} RETURNING sequence, position, recorded_at, xact_id"
+                        "{INSERT_EVENTS} {values} RETURNING sequence, position, recorded_at, xact_id"
                     );
                     let mut insert = sqlx::query_as(&sql);
-                    for (user_id, wrapped) in keys {
-                        insert = insert.bind(user_id).bind(wrapped);
-                    }
                     for event in chunk {
                         let sequence = i64::try_from(event.sequence)
                             .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
@@ -483,13 +462,10 @@ fn upsert_sql(tables: &[(&str, &[Row])]) -> String {
 }
 
 conn_impl!(SqliteConnection, positions_after_insert: true, one_statement: false,
-    settled: "", lock_row: "", exclude_appends: None::<&str>, keys_in_insert: false);
+    settled: "", lock_row: "", exclude_appends: None::<&str>);
 // Writing every view a commit changes in one statement saves PostgreSQL a round trip per
 // extra view, each costing the server about what the statement itself does: a registration
 // writes three views. SQLite runs in-process and has no data-modifying CTEs.
 conn_impl!(PgConnection, positions_after_insert: false, one_statement: true,
     settled: SETTLED_POSTGRES, lock_row: " FOR UPDATE",
-    exclude_appends: Some("SELECT pg_advisory_xact_lock(clara_append_lock_key())"),
-    // A registration's claim inserts its new person's key in the statement that inserts the
-    // claim (a data-modifying CTE), a round trip less on PostgreSQL; SQLite runs in-process.
-    keys_in_insert: true);
+    exclude_appends: Some("SELECT pg_advisory_xact_lock(clara_append_lock_key())"));

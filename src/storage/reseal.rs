@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::conn::Conn;
 use super::cursor::Cursor;
-use super::sealing::{person_of, personal_values, seal_rows, NewKeys};
+use super::sealing::{person_of, personal_values, seal_rows};
 use super::Db;
 use crate::privacy::keys::{sealed_by, Keyring};
 use crate::with_pool;
@@ -56,7 +56,7 @@ pub async fn seal_log(db: &Db, keyring: &Keyring) -> anyhow::Result<usize> {
                         sqlx::query(ERASED_KEY).bind(&person).execute(&mut *tx).await?;
                     }
                 }
-                let sealed = seal_rows(&mut *tx, keyring, std::slice::from_ref(&row), NewKeys::Now).await?;
+                let sealed = seal_rows(&mut *tx, keyring, std::slice::from_ref(&row)).await?;
                 sqlx::query(REWRITE).bind(&sealed.rows[0].payload).bind(&sealed.rows[0].metadata).bind(position)
                     .execute(&mut *tx).await?;
                 count += 1;

@@ -44,19 +44,6 @@ pub struct Sealed {
     /// The keys it sealed with: the caller keeps them once the rows have committed (see
     /// `kept_keys`), never before, since a key created in a commit that fails is no one's.
     pub keys: Vec<(String, Sealer)>,
-    /// With [`NewKeys::WithRows`], the wrapped keys of new people, for the caller to insert
-    /// with the rows.
-    pub new_keys: Vec<(String, String)>,
-}
-
-/// Where the key of a person whose address is being claimed (always a new person) is stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NewKeys {
-    /// At once.
-    Now,
-    /// By the caller, in the statement that inserts the rows: on PostgreSQL that saves a
-    /// registration's claim a round trip (see `conn`).
-    WithRows,
 }
 
 /// `rows` with their personal values sealed, each person's key created in `conn` when they
@@ -66,34 +53,20 @@ pub async fn seal_rows(
     conn: &mut impl Conn,
     keyring: &Keyring,
     rows: &[SerializedEvent],
-    new: NewKeys,
 ) -> Result<Sealed, sqlx::Error> {
-    let mut new_keys = Vec::new();
     if !keyring.seals() {
         let rows = rows.to_vec();
         return Ok(Sealed {
             rows,
             keys: Vec::new(),
-            new_keys,
         });
     }
     let mut keys: HashMap<String, Option<Sealer>> = HashMap::new();
     // A person being registered gets their key first, whichever of the commit's rows
     // (their claim's, say) comes before their registration.
     for row in rows.iter().filter(|row| creates_person(row)) {
-        let person = person_of(row).unwrap_or_default();
-        if keys.contains_key(&person) {
-            continue;
-        }
-        let claimed = row.aggregate_type == "EmailClaim";
-        let key = if claimed && new == NewKeys::WithRows {
-            let (key, wrapped) = keyring.create(&person);
-            new_keys.push((person.clone(), wrapped));
-            Some(key)
-        } else {
-            key_of(conn, keyring, row).await?
-        };
-        keys.insert(person, key);
+        let key = key_of(conn, keyring, row).await?;
+        keys.insert(person_of(row).unwrap_or_default(), key);
     }
     let mut sealed = Vec::with_capacity(rows.len());
     for row in rows {
@@ -146,11 +119,7 @@ pub async fn seal_rows(
         .filter(|(person, _)| !deleted.contains(&person.as_str()))
         .filter_map(|(person, key)| Some((person, key?)))
         .collect();
-    Ok(Sealed {
-        rows: sealed,
-        keys,
-        new_keys,
-    })
+    Ok(Sealed { rows: sealed, keys })
 }
 
 /// Whether `row` is one of the first events of its person, who has no key yet as a rule: an

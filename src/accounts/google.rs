@@ -53,7 +53,8 @@ pub async fn sign_in(
         session,
         api_key_id: new_id("api_key"),
     };
-    let executed = state.users.execute(&user_id, command, meta).await?;
+    let account = state.users.fresh(&user_id);
+    let executed = state.users.execute_on(account, command, meta).await?;
     Ok(GoogleSignIn {
         view: view_after(state, &user_id, executed.views).await?,
         token,

@@ -41,7 +41,8 @@ pub async fn register(
         activation: new_otp(state, &user_id, OtpType::Activation),
         api_key_id: new_id("api_key"),
     };
-    let executed = state.users.execute(&user_id, command, meta).await?;
+    let account = state.users.fresh(&user_id);
+    let executed = state.users.execute_on(account, command, meta).await?;
     state.mailer.nudge();
     Ok((view_after(state, &user_id, executed.views).await?, token))
 }

@@ -128,6 +128,18 @@ where
         Ok(self.keep(context))
     }
 
+    /// Aggregate `id` as it is before its first event, for an id this process has just made:
+    /// deciding on it reads nothing. Should the id have events after all, the append fails
+    /// and the retry (see [`CommandBus::execute_on`]) loads them.
+    pub fn fresh(&self, id: &str) -> Loaded<A> {
+        Loaded(EventStoreAggregateContext {
+            aggregate_id: id.to_string(),
+            aggregate: A::default(),
+            current_sequence: 0,
+            current_snapshot: None,
+        })
+    }
+
     /// Keeps a state just read from the log for the next load, and hands it out.
     fn keep(&self, context: EventStoreAggregateContext<A>) -> Loaded<A> {
         // An aggregate without events is not kept: probes for unknown ids would fill the cache.

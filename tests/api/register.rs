@@ -11,6 +11,7 @@ crate::on_both_backends!(
     events_carry_request_id_and_actor_as_metadata,
     a_taken_email_is_refused_whatever_its_case_and_leaves_no_event,
     concurrent_registrations_of_one_email_admit_exactly_one,
+    a_command_on_an_id_taken_for_fresh_is_decided_again_on_its_events,
 );
 
 async fn registering_creates_an_inactive_user_with_title_cased_names(backend: Backend) {
@@ -151,4 +152,42 @@ async fn concurrent_registrations_of_one_email_admit_exactly_one(backend: Backen
     }
     assert_eq!(app.count_events(Some("Registered")).await, 1);
     assert_eq!(app.count_events(Some("Claimed")).await, 1);
+}
+
+/// Registration decides on an empty account without reading its id's events (the id is new).
+/// Were the id taken after all, the append loses the race on the first sequence and the retry
+/// decides on what the log holds: here, a second registration is refused.
+async fn a_command_on_an_id_taken_for_fresh_is_decided_again_on_its_events(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let ada = app.register("ada@example.com").await;
+    let id = crate::support::id_of(&ada);
+    let events = app.count_events(None).await;
+    let again = clara_aggregates::UserCommand::Register {
+        email: "other@example.com".into(),
+        first_name: "Other".into(),
+        last_name: "Person".into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".into(),
+        session: clara_aggregates::NewSession {
+            session_id: "session_other".into(),
+            expires_at_ms: i64::MAX,
+        },
+        activation: clara_aggregates::NewOtp {
+            otp_id: "otp_other".into(),
+            code_mac: "mac".into(),
+            issued_at_ms: 0,
+            expires_at_ms: i64::MAX,
+        },
+        api_key_id: "api_key_other".into(),
+    };
+    let users = &app.state.users;
+    let refused = users
+        .execute_on(users.fresh(&id), again, &clara::commands::Meta::default())
+        .await;
+    assert!(
+        matches!(refused, Err(clara::commands::CommitError::Domain(_))),
+        "refused by the account as it is in the log"
+    );
+    assert_eq!(app.count_events(None).await, events, "nothing appended");
+    let view = app.user_view(&id).await;
+    assert_eq!(view.json["data"]["email"], "ada@example.com");
 }

@@ -66,7 +66,7 @@ pub async fn fold_left(
 /// the changed views are written back.
 async fn fold(tx: &mut impl Conn, decoded: &[(Recorded, LoggedEvent)]) -> anyhow::Result<ViewSet> {
     let mut set = ViewSet::default();
-    // Rows are locked in one order, so two folds never wait for each other's.
+    // Rows are locked in one order, so two folds never deadlock on each other.
     let mut load = ViewSet::to_load(decoded);
     load.sort();
     for (table, id) in load {

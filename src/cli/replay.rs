@@ -30,7 +30,7 @@ pub async fn run(common: &Common) -> anyhow::Result<()> {
         rows += count;
     }
     println!(
-        "Replayed {} events into {} view rows across {} views; views now reflect log position {}.",
+        "Replayed {} events into {} view rows across {} views; the last event read is at position {}.",
         report.events,
         rows,
         ViewSet::TABLES.len(),

@@ -17,10 +17,9 @@ CREATE INDEX events_left_to_fold ON events (xact_id, position) WHERE NOT folded;
 -- Checkpoints are places in that order.
 ALTER TABLE projector_checkpoints ADD COLUMN xact_id bigint NOT NULL DEFAULT 0;
 
--- The xid is drawn before the position, so that an event of an older transaction never
--- takes a position drawn after a younger one's was visible. The append lock is now taken
--- shared: appends run side by side, and only a rebuild of the views (which takes it
--- exclusively) keeps them out.
+-- The append lock is now taken shared: appends run side by side, and only a rebuild of the
+-- views (which takes it exclusively) keeps them out. (Readers are kept right by the bound
+-- above, not by the order in which the id and the position are drawn.)
 CREATE OR REPLACE FUNCTION events_assign_position() RETURNS trigger
     LANGUAGE plpgsql AS
 $$

@@ -1,5 +1,5 @@
-//! The whole log in commit order as NDJSON, read a page at a time and streamed through a
-//! short channel: memory stays flat however many events are exported.
+//! The whole log in its order (see `storage::cursor`) as NDJSON, read a page at a time and
+//! streamed through a short channel: memory stays flat however many events are exported.
 
 use axum::body::Bytes;
 use futures::Stream;

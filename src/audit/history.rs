@@ -1,5 +1,5 @@
 //! An account's history: the events of its user and wallet, of its tasks, and of the
-//! e-mail claims that name it, in commit order, a page at a time.
+//! e-mail claims that name it, in log order (see `storage::cursor`), a page at a time.
 
 use super::record::{AuditEvent, COLUMNS};
 use crate::privacy::keys::Keyring;

@@ -47,7 +47,7 @@ enum Command {
         #[arg(long)]
         verify: bool,
     },
-    /// Write the event log to standard output as NDJSON, one event a line in commit order
+    /// Write the event log to standard output as NDJSON, one event a line in log order
     /// (secrets redacted), with progress on standard error: `clara export > log.ndjson`.
     Export {
         /// Start after this log position (the last one a previous export wrote).

@@ -21,7 +21,7 @@ use crate::state::AppState;
 const MAX_EXPORT: i64 = 100_000;
 
 /// `GET /users/{user_id}/events?after=&limit=`: the owner's user token or the private key.
-#[utoipa::path(get, path = "/api/v1/users/{user_id}/events", tag = "audit", params(("user_id" = String, Path, description = "A `user_…` id"), ("after" = Option<i64>, Query, description = "A log position: events after it"), ("limit" = Option<i64>, Query, description = "Events to return, 1 to 1000 (100)")), responses((status = 200, description = "The account's events in commit order", body = Envelope)), security(("user_token" = []), ("private_key" = [])))]
+#[utoipa::path(get, path = "/api/v1/users/{user_id}/events", tag = "audit", params(("user_id" = String, Path, description = "A `user_…` id"), ("after" = Option<i64>, Query, description = "The position of the last event read: the events after it"), ("limit" = Option<i64>, Query, description = "Events to return, 1 to 1000 (100)")), responses((status = 200, description = "The account's events in commit order", body = Envelope)), security(("user_token" = []), ("private_key" = [])))]
 pub async fn events(
     State(state): State<AppState>,
     caller: Caller,
@@ -44,7 +44,7 @@ pub async fn events(
 
 /// `GET /events?after=&limit=` with the private key: NDJSON, one event a line, in commit
 /// order; resume with `after` set to the last position read.
-#[utoipa::path(get, path = "/api/v1/events", tag = "audit", params(("after" = Option<i64>, Query, description = "A log position: events after it"), ("limit" = Option<i64>, Query, description = "Events to return, 1 to 100000 (1000)")), responses((status = 200, description = "One event a line", content_type = "application/x-ndjson", body = AuditLine)), security(("private_key" = [])))]
+#[utoipa::path(get, path = "/api/v1/events", tag = "audit", params(("after" = Option<i64>, Query, description = "The position of the last event read: the events after it"), ("limit" = Option<i64>, Query, description = "Events to return, 1 to 100000 (1000)")), responses((status = 200, description = "One event a line", content_type = "application/x-ndjson", body = AuditLine)), security(("private_key" = [])))]
 pub async fn export_log(
     State(state): State<AppState>,
     caller: Caller,

@@ -22,14 +22,15 @@ pub enum AppendError {
     Store(#[from] StoreError),
 }
 
-/// PostgreSQL's deadlock_detected: two commits waited for each other's rows.
-const DEADLOCK: &str = "40P01";
+/// PostgreSQL's deadlock_detected (two commits waited for each other's rows) and
+/// serialization_failure (where a stricter isolation level is the server's default).
+const RACES: [&str; 2] = ["40P01", "40001"];
 
 impl From<sqlx::Error> for AppendError {
     fn from(error: sqlx::Error) -> Self {
         match &error {
             sqlx::Error::Database(e)
-                if e.is_unique_violation() || e.code().as_deref() == Some(DEADLOCK) =>
+                if e.is_unique_violation() || e.code().is_some_and(|c| RACES.contains(&&*c)) =>
             {
                 AppendError::Conflict
             }

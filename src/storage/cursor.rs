@@ -7,6 +7,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::conn::Conn;
 use super::Db;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -21,8 +22,7 @@ pub const AFTER: &str = "(xact_id, position) > ($1, $2)";
 pub const ORDER: &str = "ORDER BY xact_id, position";
 /// The condition that no event can still commit before this one in [`ORDER`]: every
 /// transaction that could write one has ended.
-pub const SETTLED_POSTGRES: &str =
-    " AND xact_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
+pub const SETTLED_POSTGRES: &str = " AND xact_id < clara_settled_below()";
 
 /// [`SETTLED_POSTGRES`] where `db` needs it (SQLite commits in position order).
 pub fn settled(db: &Db) -> &'static str {
@@ -53,12 +53,10 @@ pub async fn settle(db: &Db) -> Result<bool, sqlx::Error> {
     let Db::Postgres(pool) = db else {
         return Ok(true);
     };
-    let xmin = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
-    let (newest, mut oldest_running): (i64, i64) = sqlx::query_as(&format!(
-        "SELECT COALESCE(MAX(xact_id), 0), {xmin} FROM events"
-    ))
-    .fetch_one(pool)
-    .await?;
+    let (newest, mut oldest_running): (i64, i64) =
+        sqlx::query_as("SELECT COALESCE(MAX(xact_id), 0), clara_settled_below() FROM events")
+            .fetch_one(pool)
+            .await?;
     let since = Instant::now();
     while oldest_running <= newest {
         if since.elapsed() > SETTLE_WITHIN {
@@ -70,9 +68,38 @@ pub async fn settle(db: &Db) -> Result<bool, sqlx::Error> {
             return Ok(false);
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
-        oldest_running = sqlx::query_scalar(&format!("SELECT {xmin}"))
+        oldest_running = sqlx::query_scalar("SELECT clara_settled_below()")
             .fetch_one(pool)
             .await?;
     }
     Ok(true)
+}
+
+/// Raises the offset of recorded transaction ids (migration 0011) when the log holds ids at
+/// or above this server's: a log restored into another PostgreSQL server. Appends wait
+/// while it moves, so none records an id under the old offset afterwards; returns whether it
+/// moved. SQLite records no ids.
+pub async fn keep_ids_ahead(db: &Db) -> Result<bool, sqlx::Error> {
+    let Db::Postgres(pool) = db else {
+        return Ok(false);
+    };
+    let behind = "SELECT COALESCE(MAX(xact_id), 0) >= pg_snapshot_xmax(pg_current_snapshot())::text::bigint \
+        + (SELECT value FROM clara_xact_offset) FROM events";
+    if !sqlx::query_scalar::<_, bool>(behind)
+        .fetch_one(pool)
+        .await?
+    {
+        return Ok(false);
+    }
+    let mut tx = pool.begin().await?;
+    tx.exclude_appends().await?;
+    let raise = "UPDATE clara_xact_offset SET value = value + \
+        (SELECT COALESCE(MAX(xact_id), 0) FROM events) - clara_xact_id() + 1 \
+        WHERE (SELECT COALESCE(MAX(xact_id), 0) FROM events) >= clara_xact_id()";
+    let moved = sqlx::query(raise).execute(&mut *tx).await?.rows_affected() == 1;
+    tx.commit().await?;
+    if moved {
+        tracing::warn!("the log holds transaction ids of another PostgreSQL server (restored from a dump?); new events are numbered after them");
+    }
+    Ok(moved)
 }

@@ -97,13 +97,18 @@ impl Db {
         }
     }
 
-    /// Applies every embedded migration that has not run yet.
+    /// Applies every embedded migration that has not run yet, and keeps the transaction ids
+    /// events record ahead of those in the log (see `cursor::keep_ids_ahead`).
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self {
             Db::Sqlite(_, writer) => SQLITE_MIGRATIONS.run(writer).await,
             Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         }
-        .context("applying database migrations failed")
+        .context("applying database migrations failed")?;
+        super::cursor::keep_ids_ahead(self)
+            .await
+            .context("numbering transactions after those in the log failed")?;
+        Ok(())
     }
 
     /// One round trip to the database.

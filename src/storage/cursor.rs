@@ -83,8 +83,8 @@ pub async fn keep_ids_ahead(db: &Db) -> Result<bool, sqlx::Error> {
     let Db::Postgres(pool) = db else {
         return Ok(false);
     };
-    let behind = "SELECT COALESCE(MAX(xact_id), 0) >= pg_snapshot_xmax(pg_current_snapshot())::text::bigint \
-        + (SELECT value FROM clara_xact_offset) FROM events";
+    let behind = "SELECT COALESCE(MAX(xact_id), 0) >= \
+        pg_snapshot_xmax(pg_current_snapshot())::text::bigint + clara_xact_offset() FROM events";
     if !sqlx::query_scalar::<_, bool>(behind)
         .fetch_one(pool)
         .await?
@@ -93,13 +93,24 @@ pub async fn keep_ids_ahead(db: &Db) -> Result<bool, sqlx::Error> {
     }
     let mut tx = pool.begin().await?;
     tx.exclude_appends().await?;
-    let raise = "UPDATE clara_xact_offset SET value = value + \
-        (SELECT COALESCE(MAX(xact_id), 0) FROM events) - clara_xact_id() + 1 \
-        WHERE (SELECT COALESCE(MAX(xact_id), 0) FROM events) >= clara_xact_id()";
-    let moved = sqlx::query(raise).execute(&mut *tx).await?.rows_affected() == 1;
-    tx.commit().await?;
+    let (highest, next, offset): (i64, i64, i64) = sqlx::query_as(
+        "SELECT COALESCE(MAX(xact_id), 0), pg_current_xact_id()::text::bigint, \
+         clara_xact_offset() FROM events",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let moved = highest >= next + offset;
     if moved {
-        tracing::warn!("the log holds transaction ids of another PostgreSQL server (restored from a dump?); new events are numbered after them");
+        // A number this process computed, written as a literal: a function body takes no
+        // parameters.
+        let raised = highest - next + 1;
+        let sql = format!(
+            "CREATE OR REPLACE FUNCTION clara_xact_offset() RETURNS bigint \
+             LANGUAGE sql IMMUTABLE AS $$ SELECT {raised}::bigint $$"
+        );
+        sqlx::query(&sql).execute(&mut *tx).await?;
+        tracing::warn!(offset = raised, "the log holds transaction ids of another PostgreSQL server (restored from a dump?); new events are numbered after them");
     }
+    tx.commit().await?;
     Ok(moved)
 }

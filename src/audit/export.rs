@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 
 use super::record::{AuditEvent, COLUMNS};
 use crate::privacy::keys::Keyring;
-use crate::storage::cursor::{self, Cursor, AFTER, ORDER};
+use crate::storage::cursor::{self, AFTER, ORDER};
 use crate::storage::sealing::{open_in, Opener};
 use crate::storage::Db;
 use crate::with_pool;
@@ -45,10 +45,9 @@ async fn send_lines(
     limit: i64,
     lines: &mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) -> anyhow::Result<()> {
-    cursor::settle(db).await?;
-    let settled = cursor::settled(db);
+    let (mut at, settled) = cursor::resume(db, after).await?;
     let sql = format!("SELECT {COLUMNS} FROM events WHERE {AFTER}{settled} {ORDER} LIMIT $3");
-    let (mut at, mut left) = (cursor::after_position(db, after).await?, limit);
+    let mut left = limit;
     let mut opener = Opener::new(keyring);
     // A page at a time, its connection given back before the keys are read through another:
     // an export never holds two connections.
@@ -57,10 +56,7 @@ async fn send_lines(
             let rows = sqlx::query(&sql).bind(at.xact_id).bind(at.position).bind(left.min(PAGE)).fetch_all(pool).await?;
             rows.iter().map(AuditEvent::from_row).collect::<Result<_, _>>()?
         });
-        let Some(last) = page.last().map(|event| Cursor {
-            xact_id: event.xact_id,
-            position: event.position,
-        }) else {
+        let Some(last) = page.last().map(AuditEvent::cursor) else {
             break;
         };
         let fields = page.iter_mut().flat_map(|event| event.data.values_mut());

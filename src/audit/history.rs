@@ -31,12 +31,10 @@ pub async fn history(
             .join(", ")
     };
     let (plain, joined) = (columns(""), columns("e."));
-    cursor::settle(db).await?;
-    let settled = cursor::settled(db);
+    let (at, settled) = cursor::resume(db, after).await?;
     // `position` is also a column of task_views; `xact_id` is only the log's.
     let past_joined = format!("(e.xact_id, e.position) > ($1, $2){settled}");
     let past = format!("{AFTER}{settled}");
-    let at = cursor::after_position(db, after).await?;
     let sql = format!(
         "SELECT * FROM (\
            SELECT {plain} FROM events WHERE aggregate_type = 'User' AND aggregate_id = $3 AND {past} \

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use sqlx::Row;
 
 use crate::clock::http_date;
+use crate::storage::cursor::Cursor;
 
 /// The columns [`AuditEvent::from_row`] reads.
 pub const COLUMNS: &str =
@@ -31,6 +32,14 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
+    /// The event's place in the log.
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            xact_id: self.xact_id,
+            position: self.position,
+        }
+    }
+
     /// Reads a row of [`COLUMNS`] from either backend.
     pub fn from_row<R: Row>(row: &R) -> Result<Self, sqlx::Error>
     where

@@ -32,6 +32,14 @@ pub fn settled(db: &Db) -> &'static str {
     }
 }
 
+/// For a client that resumes after `position` (export, history): waits until what committed
+/// before the call is settled, and returns where to read from with the condition that keeps
+/// the read to settled events.
+pub async fn resume(db: &Db, position: i64) -> Result<(Cursor, &'static str), sqlx::Error> {
+    settle(db).await?;
+    Ok((after_position(db, position).await?, settled(db)))
+}
+
 /// Where a reader resumes after `position`, a position it was given: the event's own place,
 /// or for a position no event holds (made up, or a gap) the latest place at or before it.
 pub async fn after_position(db: &Db, position: i64) -> Result<Cursor, sqlx::Error> {

@@ -16,11 +16,12 @@ pub const CHECKPOINT: &str = "views";
 /// Events folded per transaction at most.
 pub const BATCH: i64 = 500;
 
-/// What one fold of the events left to fold did.
-pub struct Folded {
-    pub views_written: usize,
-    pub events: usize,
-    /// Where the checkpoint now stands.
+/// What a fold did: of one batch here, of a whole run in the projector.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct FoldReport {
+    pub events: u64,
+    pub views_written: u64,
+    /// The last place folded.
     pub cursor: Cursor,
 }
 
@@ -38,16 +39,15 @@ pub async fn fold_left(
     tx: &mut impl Conn,
     keyring: &Keyring,
     limit: i64,
-) -> anyhow::Result<Folded> {
+) -> anyhow::Result<FoldReport> {
     let checkpoint = tx.lock_checkpoint(CHECKPOINT).await?;
     let mut records = tx
         .read_after(checkpoint, limit, Reading::LeftToFold)
         .await?;
     let Some(last) = records.last().map(LogRecord::cursor) else {
-        return Ok(Folded {
-            views_written: 0,
-            events: 0,
+        return Ok(FoldReport {
             cursor: checkpoint,
+            ..FoldReport::default()
         });
     };
     let payloads = records.iter_mut().map(|record| &mut record.payload);
@@ -55,9 +55,9 @@ pub async fn fold_left(
     let views = fold(tx, &decode_all(&records)?).await?;
     // The checkpoint row is locked by this transaction, so this moves it.
     tx.move_checkpoint(CHECKPOINT, last).await?;
-    Ok(Folded {
-        views_written: views.len(),
-        events: records.len(),
+    Ok(FoldReport {
+        events: records.len() as u64,
+        views_written: views.len() as u64,
         cursor: last,
     })
 }

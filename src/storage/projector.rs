@@ -10,6 +10,7 @@ use tokio::sync::Mutex;
 
 use super::conn::{Conn, LogRecord, Reading};
 use super::cursor::{self, Cursor};
+pub use super::fold::FoldReport;
 use super::fold::{self, fold_left, BATCH, CHECKPOINT};
 use super::log::read_after;
 use super::sealing::Opener;
@@ -22,15 +23,6 @@ pub struct Projector {
     keyring: Keyring,
     lock: Mutex<()>,
     runs_started: AtomicU64,
-}
-
-/// What a run did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct FoldReport {
-    pub events: u64,
-    pub views_written: u64,
-    /// The last place folded.
-    pub cursor: Cursor,
 }
 
 impl Projector {
@@ -72,8 +64,8 @@ impl Projector {
                 tx.commit().await?;
                 folded
             });
-            total.events += folded.events as u64;
-            total.views_written += folded.views_written as u64;
+            total.events += folded.events;
+            total.views_written += folded.views_written;
             total.cursor = folded.cursor;
             if (folded.events as i64) < BATCH {
                 // A short batch was the end of what was left when it was read.
